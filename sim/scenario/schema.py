@@ -1,0 +1,328 @@
+"""The scenario models: one campaign set-up and the experiment to run on it.
+
+Field names follow ``shared/docs/scenario-and-results.md`` (the contract) and VoIPbin's API.
+Models are plain pydantic data: picklable, so every executor can carry them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from sim.scenario.types import Duration, Probability, ServiceLevel
+from sim.world.distributions import Distribution, constant
+
+MAX_TARGETS = 10_000_000
+MAX_AGENTS = 100_000
+MAX_HORIZON = 31 * 86400.0
+MAX_REPLICATIONS = 10_000
+MAX_SERVICE_LEVELS = 500
+
+HANGUP_REASONS = ("normal", "busy", "noanswer", "failed", "cancel", "timeout", "dialout", "amd")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False, populate_by_name=True)
+
+
+# --------------------------------------------------------------------------- engine
+
+
+class Timers(_Model):
+    """The engine's timers; defaults are VoIPbin's constants (engine.md)."""
+
+    first_step: Duration = 1.0
+    after_dial: Duration = 0.5
+    after_wait: Duration = 5.0
+    queue_step: Duration = 0.1
+    queue_idle_step: Duration = 1.0
+    ring_timeout: Duration = 60.0
+    max_call: Duration = 3600.0
+    page_size: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 100
+
+    @model_validator(mode="after")
+    def _loops_advance(self):
+        for name in ("after_dial", "after_wait", "queue_step", "queue_idle_step"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"timers.{name} must be above 0 (a loop that does not advance never ends)")
+        return self
+
+
+SWITCHES: dict[str, tuple[str, str]] = {
+    # switch: (voipbin value, documented value)
+    "service_level_rule": ("agent_side", "dialing_side"),
+    "dialing_count": ("live_calls", "unanswered_calls"),
+    "queue_order": ("newest_first", "oldest_first"),
+    "missed_ring": ("strand", "requeue"),
+    "agent_after_call": ("manual_reset", "auto_available"),
+    "ring_timeout_source": ("fixed", "outplan"),
+    "exhausted_target": ("idle", "done"),
+    "stop_request": ("wait", "hangup"),
+    "next_campaign": ("ignore", "start"),
+}
+
+
+@dataclass(frozen=True)
+class Semantics:
+    """Every switch resolved to one value, plus the timers."""
+
+    service_level_rule: str
+    dialing_count: str
+    queue_order: str
+    missed_ring: str
+    agent_after_call: str
+    ring_timeout_source: str
+    exhausted_target: str
+    stop_request: str
+    next_campaign: str
+    timers: Timers
+
+
+class Engine(_Model):
+    profile: Literal["voipbin", "documented"] = "voipbin"
+    service_level_rule: Optional[Literal["agent_side", "dialing_side"]] = None
+    dialing_count: Optional[Literal["live_calls", "unanswered_calls"]] = None
+    queue_order: Optional[Literal["newest_first", "oldest_first"]] = None
+    missed_ring: Optional[Literal["strand", "requeue"]] = None
+    agent_after_call: Optional[Literal["manual_reset", "auto_available"]] = None
+    ring_timeout_source: Optional[Literal["fixed", "outplan"]] = None
+    exhausted_target: Optional[Literal["idle", "done"]] = None
+    stop_request: Optional[Literal["wait", "hangup"]] = None
+    next_campaign: Optional[Literal["ignore", "start"]] = None
+    timers: Timers = Field(default_factory=Timers)
+
+    def semantics(self) -> Semantics:
+        column = 0 if self.profile == "voipbin" else 1
+        values = {
+            name: getattr(self, name) if getattr(self, name) is not None else pair[column]
+            for name, pair in SWITCHES.items()
+        }
+        return Semantics(timers=self.timers, **values)
+
+
+# --------------------------------------------------------------------------- campaign
+
+
+class ActionOption(BaseModel):
+    """VoIPbin action options; the ones that take time in the model are typed, others kept."""
+
+    model_config = ConfigDict(extra="allow")
+
+    text: Optional[str] = None
+    language: Optional[str] = None
+    duration: Optional[Duration] = None
+    machine_handle: Optional[Literal["hangup", "continue"]] = None
+    reason: Optional[Literal[HANGUP_REASONS]] = None  # type: ignore[valid-type]
+    queue_id: Optional[str] = None
+
+
+TIMED_ACTIONS = ("talk", "play", "sleep", "amd", "hangup", "queue_join")
+
+
+class Action(_Model):
+    type: Annotated[str, Field(min_length=1, max_length=64)]
+    option: ActionOption = Field(default_factory=ActionOption)
+
+    @model_validator(mode="after")
+    def _options_for_type(self):
+        if self.type in ("play", "sleep") and self.option.duration is None:
+            raise ValueError(f"a {self.type} action needs option.duration (its length)")
+        if self.type == "talk" and self.option.duration is None and not self.option.text:
+            raise ValueError("a talk action needs option.text (spoken at speech_rate_wps) or option.duration")
+        return self
+
+
+class Campaign(_Model):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    type: Literal["call", "flow"] = "call"
+    service_level: ServiceLevel = 100
+    end_handle: Literal["stop", "continue"] = "stop"
+    outplan: str
+    outdial: str
+    queue: Optional[str] = None
+    next_campaign: Optional[str] = None
+    start_at: Optional[Duration] = 0.0
+    """When the campaign is set to ``run``; ``null``: only a ``next_campaign`` chain starts it."""
+    stop_at: Optional[Duration] = None
+    """When a user asks the campaign to stop (``null``: never)."""
+    actions: Annotated[list[Action], Field(max_length=1000)] = Field(default_factory=list)
+
+
+class Outplan(_Model):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    try_interval: Duration = 0.0
+    max_try_count: Annotated[
+        list[Annotated[int, Field(ge=0, le=1000, strict=True)]], Field(min_length=1, max_length=5)
+    ]
+    dial_timeout: Duration = 60.0
+    source: Optional[str] = None
+
+    @field_validator("max_try_count")
+    @classmethod
+    def _pad(cls, v: list[int]) -> list[int]:
+        return list(v) + [0] * (5 - len(v))
+
+
+class Outdial(_Model):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    targets: Union[int, str]
+    """A count of targets, or the path of a CSV file with columns destination_0..4."""
+    destinations: Annotated[int, Field(ge=1, le=5, strict=True)] = 1
+    """Destinations per target when ``targets`` is a count."""
+
+    @field_validator("targets", mode="before")
+    @classmethod
+    def _count_or_path(cls, v: object) -> object:
+        if isinstance(v, bool) or not isinstance(v, (int, str)) or (isinstance(v, str) and not v.strip()):
+            raise ValueError("expected a count of targets or the path of a CSV file with columns destination_0..4")
+        if isinstance(v, int) and not 0 <= v <= MAX_TARGETS:
+            raise ValueError(f"expected a count of targets from 0 to {MAX_TARGETS:,}")
+        return v
+
+
+class Queue(_Model):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    tags: Annotated[list[str], Field(max_length=1000)] = Field(default_factory=list)
+    routing_method: Literal["random"] = "random"
+    wait_timeout: Duration = 0.0
+    service_timeout: Duration = 0.0
+
+
+class Shift(_Model):
+    start: Duration = 0.0
+    end: Optional[Duration] = None
+    """``null``: until the horizon."""
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.end is not None and self.end < self.start:
+            raise ValueError(f"shift end ({self.end:g}s) is before its start ({self.start:g}s)")
+        return self
+
+
+class AgentGroup(_Model):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    count: Annotated[int, Field(ge=0, le=MAX_AGENTS, strict=True)]
+    tags: Annotated[list[str], Field(max_length=1000)] = Field(default_factory=list)
+    shift: Shift = Field(default_factory=Shift)
+    answer_delay: Distribution = Field(default_factory=lambda: constant(0.0))
+    miss_probability: Probability = 0.0
+    talk_time: Distribution
+    wrap_up: Distribution = Field(default_factory=lambda: constant(0.0))
+    status_reset: Distribution = Field(default_factory=lambda: constant(0.0))
+
+
+# --------------------------------------------------------------------------- population
+
+
+OUTCOMES = ("human", "machine", "busy", "failed", "no_answer")
+
+
+class OutcomeMix(_Model):
+    human: Probability = 0.0
+    machine: Probability = 0.0
+    busy: Probability = 0.0
+    failed: Probability = 0.0
+    no_answer: Probability = 0.0
+
+    @model_validator(mode="after")
+    def _sums_to_one(self):
+        total = sum(getattr(self, k) for k in OUTCOMES)
+        if abs(total - 1.0) > 1e-6:
+            raise ValueError(f"outcome probabilities must sum to 1; they sum to {total:.6g}")
+        return self
+
+    def as_list(self) -> list[float]:
+        return [getattr(self, k) for k in OUTCOMES]
+
+
+class TimeOfDay(_Model):
+    """A multiplier on human answers by clock hour; what it takes away goes to no answer."""
+
+    clock_start: Duration = 9 * 3600.0
+    """Clock time of day at simulated time 0."""
+    multipliers: Annotated[list[Annotated[float, Field(ge=0, allow_inf_nan=False)]], Field(min_length=24, max_length=24)]
+
+
+class Amd(_Model):
+    detect_time: Distribution = Field(default_factory=lambda: constant(3.0))
+    false_positive: Probability = 0.0
+    false_negative: Probability = 0.0
+
+
+class Population(_Model):
+    outcome: Annotated[list[OutcomeMix], Field(min_length=1, max_length=5)]
+    """Per destination index; a destination beyond the list uses the last entry."""
+    time_of_day: Optional[TimeOfDay] = None
+    ring_time: Distribution = Field(default_factory=lambda: constant(10.0))
+    busy_time: Distribution = Field(default_factory=lambda: constant(3.0))
+    failed_time: Distribution = Field(default_factory=lambda: constant(2.0))
+    patience: Distribution = Field(default_factory=lambda: constant(30.0))
+    machine_talk_time: Distribution = Field(default_factory=lambda: constant(20.0))
+    amd: Amd = Field(default_factory=Amd)
+    speech_rate_wps: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] = 2.5
+
+    @model_validator(mode="after")
+    def _time_of_day_fits(self):
+        if self.time_of_day is not None:
+            top = max(self.time_of_day.multipliers)
+            for i, mix in enumerate(self.outcome):
+                if mix.human * top > mix.human + mix.no_answer + 1e-9:
+                    raise ValueError(
+                        f"time_of_day multiplier {top:g} lifts outcome[{i}].human ({mix.human:g}) above "
+                        f"human + no_answer ({mix.human + mix.no_answer:g}); lower the multiplier"
+                    )
+        return self
+
+
+# --------------------------------------------------------------------------- scenario
+
+
+class Scenario(_Model):
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    description: str = ""
+    seed: Annotated[int, Field(ge=0, lt=2**63, strict=True)] = 0
+    horizon: Duration
+    warmup: Duration = 0.0
+    replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS, strict=True)] = 10
+    service_levels: Optional[Annotated[list[ServiceLevel], Field(min_length=1, max_length=MAX_SERVICE_LEVELS)]] = None
+    regulatory_threshold: Duration = 2.0
+    timeseries_interval: Duration = 900.0
+
+    engine: Engine = Field(default_factory=Engine)
+    campaigns: Annotated[list[Campaign], Field(min_length=1, max_length=100)]
+    outplans: Annotated[list[Outplan], Field(min_length=1, max_length=100)]
+    outdials: Annotated[list[Outdial], Field(min_length=1, max_length=100)]
+    queues: Annotated[list[Queue], Field(max_length=100)] = Field(default_factory=list)
+    agents: Annotated[list[AgentGroup], Field(max_length=1000)] = Field(default_factory=list)
+    population: Population
+
+    # Filled by the loader, not by the file: the folder relative paths start from, and the
+    # target lists read from CSV files (outdial name -> bytes, one destination bit mask a target).
+    source_path: Optional[str] = Field(default=None, exclude=True)
+    target_masks: dict[str, bytes] = Field(default_factory=dict, exclude=True, repr=False)
+
+    @field_validator("horizon")
+    @classmethod
+    def _horizon(cls, v: float) -> float:
+        if v <= 0 or v > MAX_HORIZON:
+            raise ValueError(f"horizon must be above 0 and at most 31 days; got {v:g}s")
+        return v
+
+    @field_validator("timeseries_interval")
+    @classmethod
+    def _interval(cls, v: float) -> float:
+        if v < 1:
+            raise ValueError(f"timeseries_interval must be at least 1s; got {v:g}s")
+        return v
+
+    def sweep_levels(self) -> list[int]:
+        """The service levels of the experiment: its list, or the first campaign's own level."""
+        if self.service_levels:
+            return list(self.service_levels)
+        return [self.campaigns[0].service_level]
+
+    def semantics(self) -> Semantics:
+        return self.engine.semantics()

@@ -1,0 +1,199 @@
+"""Distributions of durations, tagged by ``dist`` in a scenario.
+
+Each one knows its own mean and variance (free test oracles) and draws a block of values
+from a ``numpy.random.Generator`` at once, so the simulation never calls numpy per event.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Literal, Optional, Union
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from sim.scenario.types import Duration
+
+
+class _Dist(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @property
+    def is_constant(self) -> bool:
+        return False
+
+    @property
+    def mean(self) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    @property
+    def var(self) -> float:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def sample(self, gen: np.random.Generator, n: int) -> np.ndarray:  # pragma: no cover
+        raise NotImplementedError
+
+
+class Constant(_Dist):
+    dist: Literal["constant"]
+    value: Duration
+
+    @property
+    def is_constant(self) -> bool:
+        return True
+
+    @property
+    def mean(self) -> float:
+        return self.value
+
+    @property
+    def var(self) -> float:
+        return 0.0
+
+    def sample(self, gen: np.random.Generator, n: int) -> np.ndarray:
+        return np.full(n, self.value)
+
+
+class Exponential(_Dist):
+    dist: Literal["exponential"]
+    mean_: Duration = Field(alias="mean")
+
+    @model_validator(mode="after")
+    def _positive(self):
+        if self.mean_ <= 0:
+            raise ValueError("exponential mean must be above 0")
+        return self
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def var(self) -> float:
+        return self.mean_**2
+
+    def sample(self, gen, n):
+        return gen.exponential(self.mean_, n)
+
+
+class Lognormal(_Dist):
+    dist: Literal["lognormal"]
+    mean_: Duration = Field(alias="mean")
+    sd: Duration
+
+    @model_validator(mode="after")
+    def _positive(self):
+        if self.mean_ <= 0:
+            raise ValueError("lognormal mean must be above 0")
+        return self
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def var(self) -> float:
+        return self.sd**2
+
+    def sample(self, gen, n):
+        m, s = self.mean_, self.sd
+        if s == 0:
+            return np.full(n, m)
+        sigma2 = math.log1p((s / m) ** 2)
+        return gen.lognormal(math.log(m) - sigma2 / 2, math.sqrt(sigma2), n)
+
+
+class Uniform(_Dist):
+    dist: Literal["uniform"]
+    low: Duration
+    high: Duration
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        if self.high < self.low:
+            raise ValueError(f"uniform needs low <= high; got low={self.low:g}s, high={self.high:g}s")
+        return self
+
+    @property
+    def mean(self) -> float:
+        return (self.low + self.high) / 2
+
+    @property
+    def var(self) -> float:
+        return (self.high - self.low) ** 2 / 12
+
+    def sample(self, gen, n):
+        return gen.uniform(self.low, self.high, n)
+
+
+class Gamma(_Dist):
+    dist: Literal["gamma"]
+    mean_: Duration = Field(alias="mean")
+    sd: Duration
+
+    @model_validator(mode="after")
+    def _positive(self):
+        if self.mean_ <= 0 or self.sd <= 0:
+            raise ValueError("gamma needs mean and sd above 0")
+        return self
+
+    @property
+    def mean(self) -> float:
+        return self.mean_
+
+    @property
+    def var(self) -> float:
+        return self.sd**2
+
+    def sample(self, gen, n):
+        shape = (self.mean_ / self.sd) ** 2
+        return gen.gamma(shape, self.sd**2 / self.mean_, n)
+
+
+class Empirical(_Dist):
+    dist: Literal["empirical"]
+    values: Annotated[list[Duration], Field(min_length=1, max_length=100_000)]
+    weights: Optional[Annotated[list[Annotated[float, Field(ge=0, allow_inf_nan=False)]], Field(max_length=100_000)]] = None
+
+    @model_validator(mode="after")
+    def _weights(self):
+        if self.weights is not None:
+            if len(self.weights) != len(self.values):
+                raise ValueError(
+                    f"empirical weights must have one weight per value: {len(self.values)} values, {len(self.weights)} weights"
+                )
+            if sum(self.weights) <= 0:
+                raise ValueError("empirical weights must not all be 0")
+        return self
+
+    def _p(self) -> np.ndarray:
+        if self.weights is None:
+            return np.full(len(self.values), 1 / len(self.values))
+        w = np.asarray(self.weights, float)
+        return w / w.sum()
+
+    @property
+    def is_constant(self) -> bool:
+        return len(set(self.values)) == 1
+
+    @property
+    def mean(self) -> float:
+        return float(np.dot(self._p(), self.values))
+
+    @property
+    def var(self) -> float:
+        v = np.asarray(self.values)
+        return float(np.dot(self._p(), (v - self.mean) ** 2))
+
+    def sample(self, gen, n):
+        return gen.choice(np.asarray(self.values, float), size=n, p=self._p())
+
+
+Distribution = Annotated[
+    Union[Constant, Exponential, Lognormal, Uniform, Gamma, Empirical], Field(discriminator="dist")
+]
+DIST_NAMES = ("constant", "exponential", "lognormal", "uniform", "gamma", "empirical")
+
+
+def constant(seconds: float) -> Constant:
+    return Constant(dist="constant", value=seconds)
