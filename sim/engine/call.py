@@ -1,0 +1,283 @@
+"""A call's life (engine.md, "A call's life"): ring, actions, queue, agent, conversation.
+
+Each call is one SimPy process. What can be known ahead is drawn at once (the outcome, ring
+time, the actions' total time, patience, the agent's answer delay), so a call waits on few
+events: ring, actions, queue, agent ring, conversation, the agent's wrap-up.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import simpy
+
+from sim.engine import queue as queue_mod
+from sim.engine.campaign import campaigncall_done
+from sim.engine.resources import (
+    A_AMD, A_TIME, AMD, BUSY, BUSY_SIGNAL, CANCEL, FAILED, FLOW, HUMAN, MACHINE, NO_ANSWER, NORMAL,
+    P_ACTIONS, P_AFTER, P_AGENT_RING, P_RING, P_STRANDED, P_TALK, P_WAIT, Q_CONNECTED, Q_CUT,
+    Q_HANGUP_RINGING, Q_HANGUP_STRANDED, Q_HANGUP_WAITING, Q_WAIT_TIMEOUT, R_BUSY, R_FAILED, R_NOANSWER,
+    RINGING, SUCCESS, FAIL, TIMEOUT, Call,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.engine.simulation import Simulation
+
+INF = float("inf")
+
+
+def hangup(sim: "Simulation", cc: Call, reason: int) -> None:
+    """The call ends with ``reason``; ``normal`` maps to success, every other reason to fail."""
+    cc.t_hangup = sim.env.now
+    cc.reason = reason
+    success = reason == NORMAL
+    cc.result = SUCCESS if success else FAIL
+    c = cc.campaign
+    if cc.counted:
+        c.dialing -= 1
+        cc.counted = False
+    c.calls_live.discard(cc)
+    sim.live_calls -= 1
+    campaigncall_done(sim, cc, success)
+
+
+def answered(sim: "Simulation", cc: Call) -> None:
+    cc.t_answer = sim.env.now
+    if sim.count_unanswered_only and cc.counted:
+        cc.campaign.dialing -= 1  # documented: D counts calls not yet answered
+        cc.counted = False
+
+
+def run_actions(sim: "Simulation", steps, machine: bool, cc: Call) -> tuple[float, int]:
+    """Total time of the campaign's actions for this call, and the hang-up reason if they end it."""
+    t = 0.0
+    for kind, value, arg in steps:
+        if kind == A_TIME:
+            t += value
+        elif kind == A_AMD:
+            t += sim.amd_detect()
+            u = sim.amd_u()
+            detected = u >= sim.amd_fn if machine else u < sim.amd_fp
+            if detected and arg:
+                cc.amd_hangup = True
+                return t, AMD
+        else:  # hangup action
+            return t, arg
+    return t, -1
+
+
+def agent_ring_over(sim: "Simulation", agent) -> None:
+    """The agent's ring ended unanswered (missed, or the caller hung up)."""
+    if sim.requeue:
+        queue_mod.agent_available(sim, agent)  # documented: back to available at once
+    else:
+        delay = agent.reset()  # coded: stuck in ringing until the agent resets its status
+        if delay > 0:
+            sim.env.timeout(delay).callbacks.append(agent.reset_cb)
+        else:
+            queue_mod.agent_available(sim, agent)
+
+
+def call_process(sim: "Simulation", cc: Call):
+    env = sim.env
+    c = cc.campaign
+    t0 = env.now
+    cap = t0 + sim.max_call
+    try:
+        # ---- ringing
+        d = cc.dest
+        u = sim.outcome_u[d]()
+        pm, pb, pf, ph = sim.outcome_p[d]
+        if sim.tod is not None:
+            ph *= sim.tod[int((sim.clock0 + t0) // 3600) % 24]
+        if u < pm:
+            outcome = MACHINE
+        elif u < pm + pb:
+            outcome = BUSY_SIGNAL
+        elif u < pm + pb + pf:
+            outcome = FAILED
+        elif u < pm + pb + pf + ph:
+            outcome = HUMAN
+        else:
+            outcome = NO_ANSWER
+        ring_timeout = c.ring_timeout
+        if outcome <= MACHINE:
+            ring = sim.ring_time()
+            if ring >= ring_timeout:
+                outcome = NO_ANSWER
+        cc.outcome = outcome
+        if outcome > MACHINE:
+            if outcome == NO_ANSWER:
+                dt, reason = ring_timeout, R_NOANSWER
+            elif outcome == BUSY_SIGNAL:
+                dt, reason = sim.busy_time(), R_BUSY
+            else:
+                dt, reason = sim.failed_time(), R_FAILED
+            if t0 + dt > cap:
+                dt, reason = cap - t0, TIMEOUT
+            yield env.timeout(dt)
+            hangup(sim, cc, reason)
+            return
+        if t0 + ring > cap:
+            yield env.timeout(cap - t0)
+            hangup(sim, cc, TIMEOUT)
+            return
+        yield env.timeout(ring)
+
+        # ---- answered: the campaign's actions
+        answered(sim, cc)
+        now = env.now
+        cc.phase = P_ACTIONS
+        machine = outcome == MACHINE
+        person_end = now + sim.machine_talk() if machine else INF
+        steps = c.steps
+        if steps is None:
+            t_act, reason = c.action_time, -1
+        else:
+            t_act, reason = run_actions(sim, steps, machine, cc)
+        queue = c.queue
+        end = now + t_act
+        if person_end < end:
+            end, reason = person_end, NORMAL  # the machine hung up during the flow
+        elif reason < 0 and queue is None:
+            reason = NORMAL  # the flow ran out of actions
+        if reason >= 0 or end > cap:
+            if end > cap:
+                end, reason = cap, TIMEOUT
+            yield env.timeout(end - now)
+            hangup(sim, cc, reason)
+            return
+        if t_act > 0:
+            yield env.timeout(t_act)
+
+        # ---- the queue
+        now = env.now
+        cc.t_queue = now
+        sim.seq += 1
+        cc.key = (now, sim.seq)
+        if not machine:
+            person_end = now + sim.patience()
+        wt = queue.wait_timeout
+        wait_deadline = now + wt if wt > 0 else INF
+        leave_at = person_end if person_end < cap else cap
+        agent_ring_timeout = sim.agent_ring_timeout
+        while True:
+            cc.phase = P_WAIT
+            deadline = leave_at if leave_at < wait_deadline else wait_deadline
+            if deadline > now:
+                cc.wake = ev = env.event()
+                queue_mod.join(sim, queue, cc)
+                if deadline < INF:
+                    env.timeout(deadline - now).callbacks.append(sim.make_deadline(cc))
+                agent = yield ev
+            else:
+                agent = None
+            now = env.now
+            if agent is None:
+                if now >= cap:
+                    cc.queue_exit = Q_CUT
+                    hangup(sim, cc, TIMEOUT)
+                elif now >= wait_deadline and wait_deadline <= leave_at:
+                    cc.queue_exit = Q_WAIT_TIMEOUT  # abandoned by the queue; the flow ends normally
+                    hangup(sim, cc, NORMAL)
+                else:
+                    cc.queue_exit = Q_HANGUP_WAITING
+                    hangup(sim, cc, NORMAL)
+                return
+
+            # ---- an agent is rung; the queuecall is in service from now
+            cc.phase = P_AGENT_RING
+            cc.agent = agent.idx
+            cc.t_agent_ring = now
+            delay = agent.answer_delay()
+            missed = delay >= agent_ring_timeout or agent.miss() < agent.miss_p
+            if not missed and now + delay < leave_at:
+                yield env.timeout(delay)
+                break
+            ring_end = now + agent_ring_timeout
+            if leave_at <= ring_end:
+                yield env.timeout(leave_at - now)
+                agent_ring_over(sim, agent)
+                cc.queue_exit = Q_CUT if leave_at >= cap else Q_HANGUP_RINGING
+                hangup(sim, cc, TIMEOUT if leave_at >= cap else NORMAL)
+                return
+            yield env.timeout(agent_ring_timeout)
+            agent_ring_over(sim, agent)
+            now = env.now
+            if sim.requeue:
+                cc.requeues += 1
+                continue
+            cc.stranded = True  # alone in the bridge, hearing ringing
+            cc.phase = P_STRANDED
+            yield env.timeout(leave_at - now)
+            cc.queue_exit = Q_CUT if leave_at >= cap else Q_HANGUP_STRANDED
+            hangup(sim, cc, TIMEOUT if leave_at >= cap else NORMAL)
+            return
+
+        # ---- conversation
+        now = env.now
+        cc.phase = P_TALK
+        agent.status = BUSY
+        cc.t_agent_answer = now
+        cc.queue_exit = Q_CONNECTED
+        end = now + agent.talk()
+        if person_end < end:
+            end = person_end  # a machine stops recording
+        reason = NORMAL
+        if end > cap:
+            end, reason = cap, TIMEOUT
+        yield env.timeout(end - now)
+        hangup(sim, cc, reason)
+        cc.phase = P_AFTER
+        delay = agent.wrap() + agent.reset() if sim.manual_reset else agent.wrap()
+        if delay > 0:
+            yield env.timeout(delay)
+        queue_mod.agent_available(sim, agent)
+    except simpy.Interrupt:
+        yield from _hung_up_by_stop(sim, cc)
+
+
+def _hung_up_by_stop(sim: "Simulation", cc: Call):
+    """The documented engine hangs up live calls on a stop request."""
+    phase = cc.phase
+    if phase == P_RING:
+        hangup(sim, cc, CANCEL)
+        return
+    if phase == P_WAIT:
+        if cc.in_queue:
+            queue_mod.leave(cc.campaign.queue, cc)
+        elif cc.wake.triggered and cc.wake.value is not None:
+            agent_ring_over(sim, cc.wake.value)  # assigned this very instant
+        cc.queue_exit = Q_CUT
+    elif phase == P_AGENT_RING:
+        agent_ring_over(sim, sim.agents[cc.agent])
+        cc.queue_exit = Q_CUT
+    elif phase == P_STRANDED:
+        cc.queue_exit = Q_CUT
+    hangup(sim, cc, NORMAL)
+    if phase == P_TALK:
+        cc.phase = P_AFTER
+        agent = sim.agents[cc.agent]
+        delay = agent.wrap() + agent.reset() if sim.manual_reset else agent.wrap()
+        if delay > 0:
+            yield sim.env.timeout(delay)
+        queue_mod.agent_available(sim, agent)
+
+
+def flow_process(sim: "Simulation", cc: Call):
+    """A flow campaigncall: no call; the actions run on their own and end in success."""
+    cc.outcome = FLOW
+    cc.phase = P_ACTIONS
+    t = cc.campaign.flow_time
+    try:
+        if t > 0:
+            yield sim.env.timeout(t)
+    except simpy.Interrupt:
+        pass
+    cc.t_hangup = sim.env.now
+    cc.reason = NORMAL
+    cc.result = SUCCESS
+    campaigncall_done(sim, cc, True)
+
+
+__all__ = ["call_process", "flow_process", "hangup", "RINGING", "FLOW", "HUMAN"]

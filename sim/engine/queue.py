@@ -1,0 +1,102 @@
+"""The queue, its loop and the agents' availability (engine.md, "A call's life", 3).
+
+The loop sleeps while nobody waits, wakes ``queue_step`` after a caller starts waiting, then
+runs every ``queue_step`` while someone waits (``queue_idle_step`` while no agent is
+available). Each step takes one waiting queuecall (the newest, as coded) and a uniformly random
+available agent among the first page, and rings that agent.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from typing import TYPE_CHECKING
+
+from sim.engine.resources import AVAILABLE, OFFLINE, RINGING, Agent, Call, Queue
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.engine.simulation import Simulation
+
+
+def agent_available(sim: "Simulation", agent: Agent) -> None:
+    """The agent sets itself available (or goes offline, if its shift is over)."""
+    if not agent.on_shift:
+        agent.status = OFFLINE
+        return
+    agent.status = AVAILABLE
+    agent.avail_since = sim.env.now
+    sim.n_available += 1
+    idx = agent.idx
+    for q in agent.queues:
+        avail = q.avail
+        if not avail or avail[-1] < idx:
+            avail.append(idx)
+        else:
+            insort(avail, idx)
+
+
+def agent_unavailable(sim: "Simulation", agent: Agent, status: int, by_call: bool) -> None:
+    """The agent leaves ``available`` (rung by a queue, or logged off)."""
+    agent.status = status
+    sim.n_available -= 1
+    idx = agent.idx
+    for q in agent.queues:
+        avail = q.avail
+        del avail[bisect_left(avail, idx)]
+    sim.spell_start.append(agent.avail_since)
+    sim.spell_end.append(sim.env.now)
+    sim.spell_by_call.append(by_call)
+
+
+def join(sim: "Simulation", q: Queue, cc: Call) -> None:
+    """The queuecall starts waiting; the queue loop is started if it was asleep."""
+    key = cc.key
+    waiting = q.waiting
+    if not waiting or waiting[-1] < key:
+        waiting.append(key)
+    else:
+        insort(waiting, key)  # a caller put back keeps its place by entry time
+    q.wait_calls[key] = cc
+    cc.in_queue = True
+    if not q.running:
+        q.running = True
+        q.wake.succeed()
+
+
+def leave(q: Queue, cc: Call) -> None:
+    """A waiting queuecall leaves without an agent (hang-up, wait timeout, cut)."""
+    key = cc.key
+    waiting = q.waiting
+    del waiting[bisect_left(waiting, key)]
+    del q.wait_calls[key]
+    cc.in_queue = False
+
+
+def queue_loop(sim: "Simulation", q: Queue):
+    env = sim.env
+    step = sim.timers.queue_step
+    idle_step = sim.timers.queue_idle_step
+    page = sim.timers.page_size
+    newest = sim.semantics.queue_order == "newest_first"
+    agents = sim.agents
+    choose = q.choose
+    while True:
+        q.wake = env.event()
+        yield q.wake
+        yield env.timeout(step)
+        while True:
+            waiting = q.waiting
+            if not waiting:
+                q.running = False
+                break
+            avail = q.avail
+            if not avail:
+                yield env.timeout(idle_step)
+                continue
+            key = waiting.pop() if newest else waiting.pop(0)
+            cc = q.wait_calls.pop(key)
+            cc.in_queue = False
+            n = len(avail)
+            agent = agents[avail[int(choose() * (n if n < page else page))]]
+            agent_unavailable(sim, agent, RINGING, True)
+            cc.wake.succeed(agent)
+            yield env.timeout(step)
