@@ -221,7 +221,7 @@ def call_process(sim: "Simulation", cc: Call):
         cc.t_agent_answer = now
         cc.queue_exit = Q_CONNECTED
         end = now + agent.talk()
-        if person_end < end:
+        if machine and person_end < end:
             end = person_end  # a machine stops recording
         reason = NORMAL
         if end > cap:

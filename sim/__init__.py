@@ -1,0 +1,19 @@
+"""pacing-sim: what will this campaign do to my agents and to the people we call, at each service level?
+
+A discrete-event simulation of VoIPbin's outbound campaign engine (campaign loop, outplan
+retries, outdial targets, queue and agents) in SimPy.
+
+    >>> import sim
+    >>> scn = sim.load_scenario("scenarios/default.yaml")      # doctest: +SKIP
+    >>> result = sim.run(scn, service_levels=[100, 200], replications=5)  # doctest: +SKIP
+    >>> result.summary                                          # doctest: +SKIP
+"""
+
+from sim.experiment import ExperimentResult, run
+from sim.scenario import Scenario, ScenarioError, load_scenario
+
+__version__ = "0.1.0"
+ENGINE_VERSION = "voipbin-2bf22fa4e87d"
+"""The VoIPbin snapshot whose behaviour the engine reproduces (shared/docs/voipbin-code-notes.md)."""
+
+__all__ = ["ExperimentResult", "Scenario", "ScenarioError", "load_scenario", "run", "__version__", "ENGINE_VERSION"]

@@ -1,0 +1,203 @@
+"""Records of one replication -> its metrics (the contract's table) and tables.
+
+Everything is computed from the simulated events: the campaigncall records, the agents'
+availability spells and the sampled levels. The measurement window runs from ``warmup`` to
+the horizon, or to the moment every campaign has stopped, whichever is first.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from sim.engine.resources import HUMAN, OUTCOMES, QUEUE_EXITS, REASONS, RESULTS
+
+METRICS = (
+    "occupancy",
+    "talk_utilization",
+    "abandon_rate",
+    "abandon_rate_regulatory",
+    "throughput_per_hour",
+    "dials_per_hour",
+    "answer_rate",
+    "mean_queue_wait",
+    "p90_queue_wait",
+    "agent_idle_between_calls",
+    "stranded_calls",
+    "list_penetration",
+    "campaign_end_time",
+    "max_live_calls",
+)
+"""The contract's metrics, in its order."""
+
+EXTRA_METRICS = (
+    "dials",
+    "human_answers",
+    "conversations",
+    "abandoned",
+    "abandoned_regulatory",
+    "in_progress",
+    "amd_false_positives",
+    "p_agent_within_threshold",
+    "attempts_per_contact",
+    "window_hours",
+)
+"""Counts behind the rates, so identities can be checked from the tables."""
+
+HEADLINE = ("occupancy", "abandon_rate", "abandon_rate_regulatory", "throughput_per_hour", "dials_per_hour")
+
+CALL_COLUMNS = (
+    "campaign", "target", "destination_index", "try_count", "t_dial", "outcome", "t_answer", "t_queue",
+    "t_agent_ring", "t_agent_answer", "t_hangup", "reason", "result", "agent", "stranded", "amd_hangup",
+    "queue_exit", "requeues",
+)
+
+
+def call_arrays(sim) -> dict[str, np.ndarray]:
+    """The campaigncall records as numpy columns (codes for the categorical ones)."""
+    calls = sim.calls
+    n = len(calls)
+    f = np.fromiter
+    cols = {
+        "campaign": f((c.campaign.idx for c in calls), np.int16, n),
+        "target": f((c.target.idx for c in calls), np.int64, n),
+        "destination_index": f((c.dest for c in calls), np.int8, n),
+        "try_count": f((c.attempt for c in calls), np.int16, n),
+        "t_dial": f((c.t_dial for c in calls), float, n),
+        "outcome": f((c.outcome for c in calls), np.int8, n),
+        "t_answer": f((c.t_answer for c in calls), float, n),
+        "t_queue": f((c.t_queue for c in calls), float, n),
+        "t_agent_ring": f((c.t_agent_ring for c in calls), float, n),
+        "t_agent_answer": f((c.t_agent_answer for c in calls), float, n),
+        "t_hangup": f((c.t_hangup for c in calls), float, n),
+        "reason": f((c.reason for c in calls), np.int8, n),
+        "result": f((c.result for c in calls), np.int8, n),
+        "agent": f((c.agent for c in calls), np.int32, n),
+        "stranded": f((c.stranded for c in calls), bool, n),
+        "amd_hangup": f((c.amd_hangup for c in calls), bool, n),
+        "queue_exit": f((c.queue_exit for c in calls), np.int8, n),
+        "requeues": f((c.requeues for c in calls), np.int16, n),
+    }
+    return cols
+
+
+def decode(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Codes -> names for the categorical columns (for tables users read)."""
+    out = dict(cols)
+    out["outcome"] = np.asarray(OUTCOMES, dtype=object)[cols["outcome"]]
+    out["reason"] = np.asarray(("",) + REASONS, dtype=object)[cols["reason"] + 1]
+    out["result"] = np.asarray(("",) + RESULTS, dtype=object)[cols["result"] + 1]
+    out["queue_exit"] = np.asarray(QUEUE_EXITS, dtype=object)[cols["queue_exit"]]
+    return out
+
+
+def _ratio(num: float, den: float) -> float:
+    return num / den if den > 0 else math.nan
+
+
+def replication_metrics(sim, cols: dict[str, np.ndarray] | None = None) -> dict[str, float]:
+    """The metrics of one finished replication."""
+    if cols is None:
+        cols = call_arrays(sim)
+    w0, w1 = sim.warmup, sim.end_time
+    hours = max(w1 - w0, 0.0) / 3600.0
+    thr = sim.scenario.regulatory_threshold
+
+    def inwin(t: np.ndarray) -> np.ndarray:
+        return (t >= w0) & (t < w1)
+
+    t_dial, t_answer = cols["t_dial"], cols["t_answer"]
+    t_queue, t_agent_answer, t_hangup = cols["t_queue"], cols["t_agent_answer"], cols["t_hangup"]
+    dials = int(inwin(t_dial).sum())
+    human = (cols["outcome"] == HUMAN) & inwin(t_answer)
+    connected = human & ~np.isnan(t_agent_answer)
+    ended_unconnected = human & np.isnan(t_agent_answer) & ~np.isnan(t_hangup)
+    in_progress = human & np.isnan(t_agent_answer) & np.isnan(t_hangup)
+    n_conn, n_aband = int(connected.sum()), int(ended_unconnected.sum())
+    # regulatory: not with an agent within the threshold of entering the queue, or never
+    wait = t_agent_answer - t_queue
+    late = connected & (wait > thr)
+    waiting_too_long = in_progress & ~np.isnan(t_queue) & (w1 - t_queue > thr)
+    reg_known = n_conn + n_aband + int(waiting_too_long.sum())
+    reg_aband = int(late.sum()) + n_aband + int(waiting_too_long.sum())
+
+    conv = inwin(t_agent_answer)
+    n_conv = int(conv.sum())
+    conv_start = np.clip(t_agent_answer[conv | ((t_agent_answer < w0) & (np.nan_to_num(t_hangup, nan=w1) > w0))], w0, w1)
+    conv_mask = conv | ((t_agent_answer < w0) & (np.nan_to_num(t_hangup, nan=w1) > w0))
+    conv_end = np.clip(np.nan_to_num(t_hangup[conv_mask], nan=w1), w0, w1)
+    talk_time = float((conv_end - conv_start).sum())
+
+    spell_s = np.asarray(sim.spell_start, float)
+    spell_e = np.asarray(sim.spell_end, float)
+    by_call = np.asarray(sim.spell_by_call, bool)
+    avail_time = float(np.clip(np.minimum(spell_e, w1) - np.maximum(spell_s, w0), 0, None).sum())
+    staffed = sim.staffed
+    idle_spells = by_call & (spell_e >= w0) & (spell_e < w1)
+
+    human_waits = wait[connected]
+    ended_all = all(c.end_time is not None for c in sim.campaigns if c.ever_started) and any(
+        c.ever_started for c in sim.campaigns
+    )
+    total_targets = sum(c.n_targets for c in sim.campaigns)
+    done_targets = sum(c.n_done for c in sim.campaigns)
+    human_all = int(human.sum())
+
+    m = {
+        "occupancy": _ratio(staffed - avail_time, staffed),
+        "talk_utilization": _ratio(talk_time, staffed),
+        "abandon_rate": _ratio(n_aband, n_conn + n_aband),
+        "abandon_rate_regulatory": _ratio(reg_aband, reg_known),
+        "throughput_per_hour": _ratio(n_conv, hours),
+        "dials_per_hour": _ratio(dials, hours),
+        "answer_rate": _ratio(human_all, dials),
+        "mean_queue_wait": float(human_waits.mean()) if len(human_waits) else math.nan,
+        "p90_queue_wait": float(np.quantile(human_waits, 0.9)) if len(human_waits) else math.nan,
+        "agent_idle_between_calls": float((spell_e - spell_s)[idle_spells].mean()) if idle_spells.any() else math.nan,
+        "stranded_calls": float((cols["stranded"] & inwin(cols["t_agent_ring"])).sum()),
+        "list_penetration": _ratio(done_targets, total_targets),
+        "campaign_end_time": max(c.end_time for c in sim.campaigns if c.end_time is not None) if ended_all else math.nan,
+        "max_live_calls": float(sim.max_live),
+        "dials": float(dials),
+        "human_answers": float(human_all),
+        "conversations": float(n_conv),
+        "abandoned": float(n_aband),
+        "abandoned_regulatory": float(reg_aband),
+        "in_progress": float(in_progress.sum()),
+        "amd_false_positives": float((human & cols["amd_hangup"]).sum()),
+        "p_agent_within_threshold": _ratio(int((connected & (wait <= thr)).sum()), n_conn + n_aband),
+        "attempts_per_contact": _ratio(dials, human_all),
+        "window_hours": hours,
+    }
+    return m
+
+
+def timeseries(sim, cols: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Per interval (``timeseries_interval``, 15 min by default): levels sampled at the start of
+    the interval (live calls, available agents, callers waiting) and counts of events in it
+    (dials, human answers, conversations, abandons)."""
+    if cols is None:
+        cols = call_arrays(sim)
+    step = sim.scenario.timeseries_interval
+    t = np.asarray(sim.ts_time, float)
+    keep = t < sim.end_time
+    t = t[keep]
+    edges = np.append(t, t[-1] + step) if len(t) else np.array([0.0, step])
+
+    def count(times: np.ndarray) -> np.ndarray:
+        times = times[~np.isnan(times)]
+        return np.histogram(times, bins=edges)[0] if len(t) else np.zeros(0, int)
+
+    human = cols["outcome"] == HUMAN
+    aband_t = np.where(human & np.isnan(cols["t_agent_answer"]), cols["t_hangup"], np.nan)
+    return {
+        "t_start": t,
+        "live_calls": np.asarray(sim.ts_live, int)[keep],
+        "available_agents": np.asarray(sim.ts_available, int)[keep],
+        "queue_waiting": np.asarray(sim.ts_waiting, int)[keep],
+        "dials": count(cols["t_dial"]),
+        "answers": count(np.where(human, cols["t_answer"], np.nan)),
+        "conversations": count(cols["t_agent_answer"]),
+        "abandons": count(aband_t),
+    }
