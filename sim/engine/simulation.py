@@ -184,7 +184,7 @@ class Simulation:
                 self._at(c.stop_at, campaign_mod.request_stop, self, c)
 
         env.process(self._sample())
-        env.timeout(self.horizon).callbacks.append(self._horizon_reached)
+        self.done.callbacks.append(self._stop_now)
         if self.active == 0:
             self.done.succeed()
 
@@ -220,9 +220,12 @@ class Simulation:
             if a.status == AVAILABLE:
                 queue_mod.agent_unavailable(self, a, OFFLINE, False)
 
-    def _horizon_reached(self, _ev) -> None:
-        if not self.done.triggered:
-            self.done.succeed()
+    def _stop_now(self, _ev) -> None:
+        """Every campaign has stopped: end the run before anything else happens at this time."""
+        stop = simpy.Event(self.env)
+        stop._ok, stop._value = True, None
+        stop.callbacks.append(simpy.core.StopSimulation.callback)
+        self.env.schedule(stop, simpy.core.URGENT)
 
     def _sample(self):
         env = self.env
@@ -239,7 +242,9 @@ class Simulation:
     # -- running
 
     def run(self) -> "Simulation":
-        self.env.run(until=self.done)
+        # until the horizon (events at the horizon itself are not run), or until every campaign
+        # has stopped
+        self.env.run(until=self.horizon)
         self.end_time = self.env.now
         now = self.env.now
         for a in self.agents:  # close the open availability spells
