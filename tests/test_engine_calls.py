@@ -232,7 +232,7 @@ def test_campaigns_sharing_a_queue_each_count_all_agents():
 
 
 @pytest.mark.parametrize("mode, end", [("wait", 61.0), ("hangup", 11.5)])
-def test_stop_request(mode, end):
+def test_stop_request_on_a_ringing_call(mode, end):
     """A stop request at 10 s with one call ringing (dialled 1.0, rings out at 61.0). As coded
     the campaign is stopping until that call ends: stop at 61.0. Documented, the call is hung up
     at once (reason cancel) and the loop's next step (1.5 + 5k: 11.5) ends it: stop at 11.5."""
@@ -240,6 +240,7 @@ def test_stop_request(mode, end):
                    campaign={"stop_at": "10s", "end_handle": "continue", "queue": None})
     r = run(scn)
     assert r.m["campaign_end_time"] == end
+    assert list(r.calls["reason"]) == (["noanswer"] if mode == "wait" else ["cancel"])
 
 
 @pytest.mark.parametrize("mode, second_dials", [("ignore", 0), ("start", 2)])
@@ -266,3 +267,16 @@ def test_time_of_day_curve_moves_human_answers():
                                    "time_of_day": {"clock_start": 0, "multipliers": mult}}},
                    campaign={"queue": None}, horizon="30m")
     assert run(scn).m["human_answers"] == 0
+
+
+@pytest.mark.parametrize("mode", ["wait", "hangup"])
+def test_stop_request_during_a_conversation(mode):
+    """A person connected at 11.1 talks 100 s. Stop at 50 s: as coded the conversation goes on
+    to 111.1 (stop at 111.1); documented, it is hung up at 50.0 (normal: a success), the agent
+    wraps up, and the loop's next step (1.5 + 5k: 51.5) stops the campaign."""
+    scn = scenario({"population": {"outcome": [{"human": 1.0}]}, "outdials": [{"name": "od", "targets": 1}],
+                    "engine": {"stop_request": mode}}, campaign={"stop_at": "50s", "end_handle": "continue"})
+    r = run(scn)
+    assert r.times("t_hangup") == ([111.1] if mode == "wait" else [50.0])
+    assert list(r.calls["result"]) == ["success"]
+    assert r.m["campaign_end_time"] == pytest.approx(111.1 if mode == "wait" else 51.5)

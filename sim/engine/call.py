@@ -78,57 +78,72 @@ def agent_ring_over(sim: "Simulation", agent) -> None:
             queue_mod.agent_available(sim, agent)
 
 
-def call_process(sim: "Simulation", cc: Call):
+def place_call(sim: "Simulation", cc: Call) -> None:
+    """Dial: draw the called party's outcome. A call nobody answers needs no process: one
+    timeout whose callback hangs it up. An answered call runs ``call_process``."""
+    env = sim.env
+    c = cc.campaign
+    t0 = env.now
+    d = cc.dest
+    u = sim.outcome_u[d]()
+    pm, pb, pf, ph = sim.outcome_p[d]
+    if sim.tod is not None:
+        ph *= sim.tod[int((sim.clock0 + t0) // 3600) % 24]
+    if u < pm:
+        outcome = MACHINE
+    elif u < pm + pb:
+        outcome = BUSY_SIGNAL
+    elif u < pm + pb + pf:
+        outcome = FAILED
+    elif u < pm + pb + pf + ph:
+        outcome = HUMAN
+    else:
+        outcome = NO_ANSWER
+    ring_timeout = c.ring_timeout
+    ring = 0.0
+    if outcome <= MACHINE:
+        ring = sim.ring_time()
+        if ring >= ring_timeout:
+            outcome = NO_ANSWER
+    cc.outcome = outcome
+    if outcome <= MACHINE and ring <= sim.max_call:
+        cc.proc = env.process(call_process(sim, cc, ring))
+        return
+    if outcome == NO_ANSWER:
+        dt, reason = ring_timeout, R_NOANSWER
+    elif outcome == BUSY_SIGNAL:
+        dt, reason = sim.busy_time(), R_BUSY
+    elif outcome == FAILED:
+        dt, reason = sim.failed_time(), R_FAILED
+    else:
+        dt, reason = ring, R_NOANSWER
+    if dt > sim.max_call:
+        dt, reason = sim.max_call, TIMEOUT
+    cc.reason = reason  # pending: set for real by hangup
+    env.timeout(dt, cc).callbacks.append(sim.ring_out)
+
+
+def ring_out(sim: "Simulation", ev) -> None:
+    """The callback ending an unanswered call (unless a stop request hung it up already)."""
+    cc = ev._value
+    if cc.result < 0:
+        hangup(sim, cc, cc.reason)
+
+
+def call_process(sim: "Simulation", cc: Call, ring: float):
+    """An answered call, from the dial: ring, actions, queue, agent, conversation, wrap-up."""
     env = sim.env
     c = cc.campaign
     t0 = env.now
     cap = t0 + sim.max_call
     try:
-        # ---- ringing
-        d = cc.dest
-        u = sim.outcome_u[d]()
-        pm, pb, pf, ph = sim.outcome_p[d]
-        if sim.tod is not None:
-            ph *= sim.tod[int((sim.clock0 + t0) // 3600) % 24]
-        if u < pm:
-            outcome = MACHINE
-        elif u < pm + pb:
-            outcome = BUSY_SIGNAL
-        elif u < pm + pb + pf:
-            outcome = FAILED
-        elif u < pm + pb + pf + ph:
-            outcome = HUMAN
-        else:
-            outcome = NO_ANSWER
-        ring_timeout = c.ring_timeout
-        if outcome <= MACHINE:
-            ring = sim.ring_time()
-            if ring >= ring_timeout:
-                outcome = NO_ANSWER
-        cc.outcome = outcome
-        if outcome > MACHINE:
-            if outcome == NO_ANSWER:
-                dt, reason = ring_timeout, R_NOANSWER
-            elif outcome == BUSY_SIGNAL:
-                dt, reason = sim.busy_time(), R_BUSY
-            else:
-                dt, reason = sim.failed_time(), R_FAILED
-            if t0 + dt > cap:
-                dt, reason = cap - t0, TIMEOUT
-            yield env.timeout(dt)
-            hangup(sim, cc, reason)
-            return
-        if t0 + ring > cap:
-            yield env.timeout(cap - t0)
-            hangup(sim, cc, TIMEOUT)
-            return
+        machine = cc.outcome == MACHINE
         yield env.timeout(ring)
 
         # ---- answered: the campaign's actions
         answered(sim, cc)
         now = env.now
         cc.phase = P_ACTIONS
-        machine = outcome == MACHINE
         person_end = now + sim.machine_talk() if machine else INF
         steps = c.steps
         if steps is None:
@@ -168,7 +183,7 @@ def call_process(sim: "Simulation", cc: Call):
                 cc.wake = ev = env.event()
                 queue_mod.join(sim, queue, cc)
                 if deadline < INF:
-                    env.timeout(deadline - now).callbacks.append(sim.make_deadline(cc))
+                    env.timeout(deadline - now, cc).callbacks.append(sim.queue_deadline)
                 agent = yield ev
             else:
                 agent = None

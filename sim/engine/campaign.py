@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from sim.engine.resources import DONE, IDLE, P_AFTER, PROGRESSING, RUN, STOP, STOPPING, Call, Campaign, Target
+from sim.engine.resources import CANCEL, DONE, IDLE, P_AFTER, PROGRESSING, RUN, STOP, STOPPING, Call, Campaign, Target
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.engine.simulation import Simulation
@@ -107,7 +107,7 @@ def dial(sim: "Simulation", c: Campaign, head) -> Call:
         sim.live_calls = live
         if live > sim.max_live and now >= sim.warmup:
             sim.max_live = live
-        cc.proc = sim.env.process(sim.call_process(cc))
+        sim.place_call(cc)
     return cc
 
 
@@ -178,7 +178,9 @@ def request_stop(sim: "Simulation", c: Campaign) -> None:
     c.status = STOPPING
     if sim.stop_hangs_up:
         for cc in sorted(c.calls_live, key=_dial_order):
-            if cc.proc is not None and cc.proc.is_alive and cc.phase < P_AFTER:
+            if cc.proc is None:
+                sim.hangup(cc, CANCEL)  # still ringing, no process: its ring-out is ignored
+            elif cc.proc.is_alive and cc.phase < P_AFTER:
                 cc.proc.interrupt("stop")
 
 

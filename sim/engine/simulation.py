@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 from typing import Optional
 
@@ -45,7 +46,6 @@ def compile_actions(actions, speech_rate_wps: float, for_flow: bool) -> tuple[Op
 class Simulation:
     """State of one replication. The processes live in ``sim.engine.{campaign,queue,call}``."""
 
-    call_process = call_mod.call_process
     flow_process = call_mod.flow_process
 
     def __init__(self, scenario: Scenario, service_level: Optional[int], replication: int, horizon: Optional[float] = None):
@@ -199,14 +199,21 @@ class Simulation:
                 queue_mod.agent_available(self, agent)
         return reset
 
-    def make_deadline(self, cc):
-        queue = cc.campaign.queue
+    def queue_deadline(self, ev) -> None:
+        """A waiting caller's deadline (patience, wait_timeout, call limit): leave the queue."""
+        cc = ev._value
+        if cc.in_queue:
+            queue_mod.leave(cc.campaign.queue, cc)
+            cc.wake.succeed(None)
 
-        def deadline(_ev):
-            if cc.in_queue:
-                queue_mod.leave(queue, cc)
-                cc.wake.succeed(None)
-        return deadline
+    def ring_out(self, ev) -> None:
+        call_mod.ring_out(self, ev)
+
+    def place_call(self, cc) -> None:
+        call_mod.place_call(self, cc)
+
+    def hangup(self, cc, reason: int) -> None:
+        call_mod.hangup(self, cc, reason)
 
     def _shift_start(self, members: list[Agent]) -> None:
         for a in members:
@@ -243,8 +250,15 @@ class Simulation:
 
     def run(self) -> "Simulation":
         # until the horizon (events at the horizon itself are not run), or until every campaign
-        # has stopped
-        self.env.run(until=self.horizon)
+        # has stopped. The cyclic garbage collector is paused meanwhile: the records only grow,
+        # and its full passes over them cost more than the simulation itself on large runs.
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self.env.run(until=self.horizon)
+        finally:
+            if was_enabled:
+                gc.enable()
         self.end_time = self.env.now
         now = self.env.now
         for a in self.agents:  # close the open availability spells
