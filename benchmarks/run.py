@@ -1,0 +1,154 @@
+"""Benchmark: wall time, dial attempts per second, peak memory and cost per dial in bare SimPy
+timeouts, for three sizes of scenario; plus the speed-up of a 2-worker sweep.
+
+    python benchmarks/run.py                 # table
+    python benchmarks/run.py --json out.json # and the figures as JSON, to compare commits
+    python benchmarks/run.py --sizes small,medium --repeat 3
+
+Each size runs in a fresh subprocess (so peak memory is that size's own) and measures, in the
+same process, how many bare ``env.timeout`` events SimPy runs per second; the cost per dial is
+(wall seconds per dial) x (bare timeouts per second): a figure that holds across machines.
+Not part of the test suite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = str(ROOT / "scenarios" / "default.yaml")
+
+SIZES = {
+    # name: (description, overrides, service level)
+    "small": ("20 agents, 8 h, one campaign", ["agents.0.count=20", "outdials.0.targets=50000"], 300),
+    "medium": ("200 agents, 8 h, one campaign", ["agents.0.count=200", "outdials.0.targets=200000"], 300),
+    "large": ("1,000 agents, 1,000,000 targets, 8 h, five campaigns on one queue", None, 300),
+}
+
+
+def large_scenario():
+    from sim.scenario import load_scenario
+
+    scn = load_scenario(DEFAULT, ["agents.0.count=1000"])
+    data = scn.model_dump(mode="json", by_alias=True)
+    camp = data["campaigns"][0]
+    data["campaigns"] = [{**camp, "name": f"campaign-{i}", "outdial": f"list-{i}"} for i in range(5)]
+    data["outdials"] = [{"name": f"list-{i}", "targets": 200_000, "destinations": 2} for i in range(5)]
+    from sim.scenario.load import parse_scenario
+
+    return parse_scenario(data, "large")
+
+
+def bare_timeouts_per_second(n: int = 1_000_000) -> float:
+    import simpy
+
+    env = simpy.Environment()
+
+    def loop():
+        timeout = env.timeout
+        for _ in range(n):
+            yield timeout(1)
+
+    env.process(loop())
+    start = time.perf_counter()
+    env.run()
+    return n / (time.perf_counter() - start)
+
+
+def child(size: str, repeat: int) -> dict:
+    from sim.experiment import Task, run_task
+    from sim.scenario import load_scenario
+
+    desc, overrides, level = SIZES[size]
+    scn = large_scenario() if overrides is None else load_scenario(DEFAULT, overrides)
+    bare = bare_timeouts_per_second()
+    walls, dials = [], 0
+    for r in range(repeat):
+        start = time.perf_counter()
+        out = run_task(scn, Task(0, level, r))
+        walls.append(time.perf_counter() - start)
+        if out.error:
+            raise SystemExit(out.error)
+        dials = int(out.metrics["dials"])
+    wall = min(walls)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "description": desc,
+        "service_level": level,
+        "agents": sum(a.count for a in scn.agents),
+        "targets": sum(o.targets for o in scn.outdials),
+        "wall_s": round(wall, 4),
+        "dials": dials,
+        "dials_per_s": round(dials / wall, 1),
+        "peak_mem_mb": round(peak_mb, 1),
+        "bare_timeouts_per_s": round(bare, 0),
+        "cost_per_dial_in_timeouts": round(wall / dials * bare, 2),
+    }
+
+
+def parallel(reps: int = 8) -> dict:
+    from sim.experiment import run
+    from sim.scenario import load_scenario
+
+    scn = load_scenario(DEFAULT, ["outdials.0.targets=50000"])
+    times = {}
+    for workers in (1, 2):
+        start = time.perf_counter()
+        run(scn, service_levels=[100, 300], replications=reps, workers=workers)
+        times[workers] = time.perf_counter() - start
+    return {"runs": 2 * reps, "serial_s": round(times[1], 3), "two_workers_s": round(times[2], 3),
+            "speedup": round(times[1] / times[2], 2), "cpus": os.cpu_count()}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--sizes", default="small,medium,large")
+    ap.add_argument("--repeat", type=int, default=2, help="runs per size; the fastest counts")
+    ap.add_argument("--json", metavar="FILE")
+    ap.add_argument("--no-parallel", action="store_true")
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.repeat)))
+        return 0
+    sizes = {}
+    for size in args.sizes.split(","):
+        proc = subprocess.run([sys.executable, __file__, "--child", size, "--repeat", str(args.repeat)],
+                              capture_output=True, text=True)
+        if proc.returncode != 0:
+            print(proc.stderr, file=sys.stderr)
+            return 1
+        sizes[size] = json.loads(proc.stdout.strip().splitlines()[-1])
+    doc = {"sizes": sizes}
+    if not args.no_parallel:
+        doc["parallel"] = parallel()
+    doc["python"] = sys.version.split()[0]
+    print(f"{'size':8} {'agents':>7} {'targets':>10} {'dials':>8} {'wall s':>8} {'dials/s':>9} {'peak MB':>8} {'cost/dial':>10}")
+    for name, s in sizes.items():
+        print(f"{name:8} {s['agents']:>7} {s['targets']:>10,} {s['dials']:>8,} {s['wall_s']:>8.2f} {s['dials_per_s']:>9,.0f} "
+              f"{s['peak_mem_mb']:>8.0f} {s['cost_per_dial_in_timeouts']:>10.1f}")
+    if len(sizes) > 1:
+        names = list(sizes)
+        base = sizes[names[0]]
+        for n in names[1:]:
+            s = sizes[n]
+            print(f"  {n} / {names[0]}: dials x{s['dials'] / base['dials']:.1f}, wall x{s['wall_s'] / base['wall_s']:.1f}")
+    print(f"bare SimPy: {sizes[next(iter(sizes))]['bare_timeouts_per_s']:,.0f} timeouts/s "
+          "(cost/dial = wall per dial in units of one bare timeout)")
+    if "parallel" in doc:
+        p = doc["parallel"]
+        print(f"sweep of {p['runs']} runs: serial {p['serial_s']:.2f} s, 2 workers {p['two_workers_s']:.2f} s, speed-up x{p['speedup']}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(doc, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
