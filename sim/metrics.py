@@ -50,7 +50,7 @@ HEADLINE = ("occupancy", "abandon_rate", "abandon_rate_regulatory", "throughput_
 CALL_COLUMNS = (
     "campaign", "target", "destination_index", "try_count", "t_dial", "outcome", "t_answer", "t_queue",
     "t_agent_ring", "t_agent_answer", "t_hangup", "reason", "result", "agent", "stranded", "amd_hangup",
-    "queue_exit", "requeues",
+    "queue_exit", "requeues", "service_timeout_fired",
 )
 
 
@@ -79,6 +79,13 @@ def call_arrays(sim) -> dict[str, np.ndarray]:
         "queue_exit": f((c.queue_exit for c in calls), np.int8, n),
         "requeues": f((c.requeues for c in calls), np.int16, n),
     }
+    # The queue's service_timeout fires once a queuecall has been in service (from the agent's
+    # first ring) that long; as coded it changes nothing on the call (engine.md), so it is a
+    # record, not an event of the simulation.
+    limits = np.array([c.queue.service_timeout if c.queue is not None else 0.0 for c in sim.campaigns] or [0.0])
+    limit = limits[cols["campaign"]] if n else np.zeros(0)
+    end = np.where(np.isnan(cols["t_hangup"]), sim.end_time, cols["t_hangup"])
+    cols["service_timeout_fired"] = (limit > 0) & ~np.isnan(cols["t_agent_ring"]) & (end - cols["t_agent_ring"] >= limit)
     return cols
 
 

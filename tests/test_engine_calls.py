@@ -280,3 +280,22 @@ def test_stop_request_during_a_conversation(mode):
     assert r.times("t_hangup") == ([111.1] if mode == "wait" else [50.0])
     assert list(r.calls["result"]) == ["success"]
     assert r.m["campaign_end_time"] == pytest.approx(111.1 if mode == "wait" else 51.5)
+
+
+def test_service_timeout_is_recorded_but_does_not_cut_the_call():
+    """As coded the service timeout only pops the queue actions; a conversation goes on until
+    a side leaves: the call connected at 11.1 still ends at 111.1, flagged as having passed the
+    queue's service_timeout (30 s)."""
+    scn = scenario({"population": {"outcome": [{"human": 1.0}]}, "outdials": [{"name": "od", "targets": 1}],
+                    "queues": [{"name": "q", "service_timeout": "30s"}]})
+    r = run(scn)
+    assert r.times("t_hangup") == [111.1]
+    assert list(r.cols["service_timeout_fired"]) == [True]
+
+
+def test_warmup_excludes_early_events():
+    """Flow campaign, 10 dials at 1.0 ... 5.5, warmup 3 s: the window [3, 6) holds the dials at
+    3.0 ... 5.5: 6 of them, over 3 s: 7200 dials per hour."""
+    r = run(scenario(campaign={"type": "flow", "queue": None}, warmup="3s"))
+    assert r.m["dials"] == 6
+    assert r.m["dials_per_hour"] == pytest.approx(7200)

@@ -184,6 +184,8 @@ class Simulation:
                 self._at(c.stop_at, campaign_mod.request_stop, self, c)
 
         env.process(self._sample())
+        if 0 < self.warmup < self.horizon:
+            self._at(self.warmup, self._start_measuring)
         self.done.callbacks.append(self._stop_now)
         if self.active == 0:
             self.done.succeed()
@@ -226,6 +228,9 @@ class Simulation:
             a.on_shift = False
             if a.status == AVAILABLE:
                 queue_mod.agent_unavailable(self, a, OFFLINE, False)
+
+    def _start_measuring(self) -> None:
+        self.max_live = self.live_calls  # the calls already live when the window opens
 
     def _stop_now(self, _ev) -> None:
         """Every campaign has stopped: end the run before anything else happens at this time."""
