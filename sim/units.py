@@ -13,23 +13,34 @@ DURATION_HELP = "a duration: a number of seconds or a string with a unit such as
 
 
 def parse_duration(value: object) -> float:
-    """Return ``value`` in seconds; raise ``ValueError`` with a readable message otherwise."""
+    """Return ``value`` in seconds; raise ``ValueError`` with a readable message otherwise.
+
+    >>> parse_duration("1h30m"), parse_duration("600000ms"), parse_duration(45)
+    (5400.0, 600.0, 45.0)
+    """
     if isinstance(value, bool):
-        raise ValueError(f"expected {DURATION_HELP}")
+        raise ValueError(f"expected {DURATION_HELP}; true/false is not a duration")
     if isinstance(value, (int, float)):
-        seconds = float(value)
+        try:
+            seconds = float(value)
+        except OverflowError:
+            seconds = math.inf
     elif isinstance(value, str):
         text = value.strip()
         try:
             seconds = float(text)
         except ValueError:
+            if text.startswith("-") and _WHOLE.match(text[1:]):
+                raise ValueError(f"expected a duration of 0 or more; {value!r} is negative") from None
             if not _WHOLE.match(text):
                 raise ValueError(f"expected {DURATION_HELP}") from None
             seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(text))
     else:
         raise ValueError(f"expected {DURATION_HELP}")
-    if not math.isfinite(seconds) or seconds < 0:
-        raise ValueError(f"expected a duration of 0 or more, finite; got {value!r}")
+    if math.isnan(seconds) or math.isinf(seconds):
+        raise ValueError("expected a finite duration")
+    if seconds < 0:
+        raise ValueError("expected a duration of 0 or more")
     return seconds
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass
+from typing import Optional
+
+MAX_PROBLEMS = 100
+"""At most this many problems are listed; the rest are counted in one last line."""
 
 
 @dataclass(frozen=True)
@@ -12,15 +17,35 @@ class Problem:
     message: str
     value: object = None
     has_value: bool = False
+    line: Optional[int] = None
+    """The line of the file the path starts at, when known."""
+    origin: str = ""
+    """Where the value came from when not from the file, e.g. ``--set``."""
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.path}" if self.path else self.file
-        found = f" (found: {_short(self.value)})" if self.has_value else ""
-        return f"{where}: {self.message}{found}"
+        notes = []
+        if self.has_value:
+            notes.append(f"found: {short(self.value)}")
+        if self.origin:
+            notes.append(f"from {self.origin}")
+        elif self.line is not None:
+            notes.append(f"line {self.line}")
+        tail = f" ({'; '.join(notes)})" if notes else ""
+        return f"{where}: {self.message}{tail}"
 
 
-def _short(value: object, limit: int = 80) -> str:
-    text = repr(value)
+_repr = reprlib.Repr()
+_repr.maxlevel = 3
+_repr.maxdict = 6
+_repr.maxlist = 8
+_repr.maxstring = 60
+_repr.maxother = 60
+
+
+def short(value: object, limit: int = 100) -> str:
+    """A bounded ``repr`` (a huge or deeply nested value is never expanded in full)."""
+    text = _repr.repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
@@ -28,7 +53,12 @@ class ScenarioError(Exception):
     """One or more problems in a scenario; the command line prints each and exits 2."""
 
     def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
+        problems = list(problems)
+        if len(problems) > MAX_PROBLEMS:
+            rest = len(problems) - MAX_PROBLEMS
+            first = problems[0].file if problems else ""
+            problems = problems[:MAX_PROBLEMS] + [Problem(first, "", f"... and {rest:,} more problems not listed")]
+        self.problems = problems
         super().__init__("\n".join(str(p) for p in self.problems))
 
 

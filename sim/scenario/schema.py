@@ -6,12 +6,13 @@ Models are plain pydantic data: picklable, so every executor can carry them.
 
 from __future__ import annotations
 
+import difflib
 from dataclasses import dataclass
 from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from sim.scenario.types import Duration, Probability, ServiceLevel
+from sim.scenario.types import Duration, Number, PositiveDuration, Probability, ServiceLevel
 from sim.world.distributions import Distribution, constant
 
 MAX_TARGETS = 10_000_000
@@ -34,20 +35,14 @@ class Timers(_Model):
     """The engine's timers; defaults are VoIPbin's constants (engine.md)."""
 
     first_step: Duration = 1.0
-    after_dial: Duration = 0.5
-    after_wait: Duration = 5.0
-    queue_step: Duration = 0.1
-    queue_idle_step: Duration = 1.0
+    # the loops' steps must advance time, or a loop would never end
+    after_dial: PositiveDuration = 0.5
+    after_wait: PositiveDuration = 5.0
+    queue_step: PositiveDuration = 0.1
+    queue_idle_step: PositiveDuration = 1.0
     ring_timeout: Duration = 60.0
     max_call: Duration = 3600.0
     page_size: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 100
-
-    @model_validator(mode="after")
-    def _loops_advance(self):
-        for name in ("after_dial", "after_wait", "queue_step", "queue_idle_step"):
-            if getattr(self, name) <= 0:
-                raise ValueError(f"timers.{name} must be above 0 (a loop that does not advance never ends)")
-        return self
 
 
 SWITCHES: dict[str, tuple[str, str]] = {
@@ -119,6 +114,15 @@ class ActionOption(BaseModel):
 
 
 TIMED_ACTIONS = ("talk", "play", "sleep", "amd", "hangup", "queue_join")
+OTHER_ACTIONS = (
+    "answer", "beep", "branch", "call", "chatbot_talk", "condition_call_digits", "condition_call_status",
+    "condition_datetime", "condition_variable", "confbridge_join", "conference_join", "connect", "conversation_send",
+    "digits_receive", "digits_send", "echo", "email_send", "empty", "external_media_start", "external_media_stop",
+    "fetch", "fetch_flow", "goto", "message_send", "recording_start", "recording_stop", "stop", "stream_echo",
+    "transcribe_recording", "transcribe_start", "transcribe_stop", "variable_set", "webhook_send",
+)
+"""VoIPbin action types that take no time in the model (bin-flow-manager ``models/action``)."""
+_OPTION_FIELDS = ("text", "language", "duration", "machine_handle", "reason", "queue_id")
 
 
 class Action(_Model):
@@ -127,10 +131,19 @@ class Action(_Model):
 
     @model_validator(mode="after")
     def _options_for_type(self):
+        if self.type not in TIMED_ACTIONS and self.type not in OTHER_ACTIONS:
+            # other VoIPbin types are accepted and take no time, but a misspelt timed one is refused
+            close = difflib.get_close_matches(self.type.lower(), TIMED_ACTIONS, n=1, cutoff=0.75)
+            if close:
+                raise ValueError(f"unknown action type {self.type!r}; did you mean {close[0]!r}?")
+        for key in self.option.model_extra or {}:
+            close = difflib.get_close_matches(str(key), _OPTION_FIELDS, n=1, cutoff=0.75)
+            if close and getattr(self.option, close[0]) is None:
+                raise ValueError(f"unknown option {key!r}; did you mean {close[0]!r}?")
         if self.type in ("play", "sleep") and self.option.duration is None:
-            raise ValueError(f"a {self.type} action needs option.duration (its length)")
+            raise ValueError(f"expected option.duration (its length) in a {self.type} action")
         if self.type == "talk" and self.option.duration is None and not self.option.text:
-            raise ValueError("a talk action needs option.text (spoken at speech_rate_wps) or option.duration")
+            raise ValueError("expected option.text (spoken at population.speech_rate_wps) or option.duration in a talk action")
         return self
 
 
@@ -139,10 +152,10 @@ class Campaign(_Model):
     type: Literal["call", "flow"] = "call"
     service_level: ServiceLevel = 100
     end_handle: Literal["stop", "continue"] = "stop"
-    outplan: str
-    outdial: str
-    queue: Optional[str] = None
-    next_campaign: Optional[str] = None
+    outplan: str = Field(description="the name of one of the outplans")
+    outdial: str = Field(description="the name of one of the outdials, used by no other campaign")
+    queue: Optional[str] = Field(default=None, description="the name of one of the queues, or null")
+    next_campaign: Optional[str] = Field(default=None, description="the name of another campaign, or null")
     start_at: Optional[Duration] = 0.0
     """When the campaign is set to ``run``; ``null``: only a ``next_campaign`` chain starts it."""
     stop_at: Optional[Duration] = None
@@ -179,7 +192,7 @@ class Outdial(_Model):
             raise ValueError("expected a count of targets or the path of a CSV file with columns destination_0..4")
         if isinstance(v, int) and not 0 <= v <= MAX_TARGETS:
             raise ValueError(f"expected a count of targets from 0 to {MAX_TARGETS:,}")
-        return v
+        return v.strip() if isinstance(v, str) else v
 
 
 class Queue(_Model):
@@ -198,7 +211,7 @@ class Shift(_Model):
     @model_validator(mode="after")
     def _ordered(self):
         if self.end is not None and self.end < self.start:
-            raise ValueError(f"shift end ({self.end:g}s) is before its start ({self.start:g}s)")
+            raise ValueError(f"expected a shift that ends at or after its start; it starts at {self.start:g}s and ends at {self.end:g}s")
         return self
 
 
@@ -231,7 +244,7 @@ class OutcomeMix(_Model):
     def _sums_to_one(self):
         total = sum(getattr(self, k) for k in OUTCOMES)
         if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"outcome probabilities must sum to 1; they sum to {total:.6g}")
+            raise ValueError(f"expected outcome probabilities (human, machine, busy, failed, no_answer) that sum to 1; they sum to {total:.6g}")
         return self
 
     def as_list(self) -> list[float]:
@@ -243,7 +256,7 @@ class TimeOfDay(_Model):
 
     clock_start: Duration = 9 * 3600.0
     """Clock time of day at simulated time 0."""
-    multipliers: Annotated[list[Annotated[float, Field(ge=0, allow_inf_nan=False)]], Field(min_length=24, max_length=24)]
+    multipliers: Annotated[list[Annotated[Number, Field(ge=0)]], Field(min_length=24, max_length=24)]
 
 
 class Amd(_Model):
@@ -262,7 +275,7 @@ class Population(_Model):
     patience: Distribution = Field(default_factory=lambda: constant(30.0))
     machine_talk_time: Distribution = Field(default_factory=lambda: constant(20.0))
     amd: Amd = Field(default_factory=Amd)
-    speech_rate_wps: Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)] = 2.5
+    speech_rate_wps: Annotated[Number, Field(gt=0, le=100)] = 2.5
 
     @model_validator(mode="after")
     def _time_of_day_fits(self):

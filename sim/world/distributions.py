@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Optional, Union
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from sim.scenario.types import Duration
+from sim.scenario.types import Duration, Number, PositiveDuration
 
 
 class _Dist(BaseModel):
@@ -56,13 +56,7 @@ class Constant(_Dist):
 
 class Exponential(_Dist):
     dist: Literal["exponential"]
-    mean_: Duration = Field(alias="mean")
-
-    @model_validator(mode="after")
-    def _positive(self):
-        if self.mean_ <= 0:
-            raise ValueError("exponential mean must be above 0")
-        return self
+    mean_: PositiveDuration = Field(alias="mean")
 
     @property
     def mean(self) -> float:
@@ -77,15 +71,11 @@ class Exponential(_Dist):
 
 
 class Lognormal(_Dist):
-    dist: Literal["lognormal"]
-    mean_: Duration = Field(alias="mean")
-    sd: Duration
+    """Given by its own mean and standard deviation (not those of its logarithm); sd 0 is a constant."""
 
-    @model_validator(mode="after")
-    def _positive(self):
-        if self.mean_ <= 0:
-            raise ValueError("lognormal mean must be above 0")
-        return self
+    dist: Literal["lognormal"]
+    mean_: PositiveDuration = Field(alias="mean")
+    sd: Duration
 
     @property
     def mean(self) -> float:
@@ -111,7 +101,7 @@ class Uniform(_Dist):
     @model_validator(mode="after")
     def _ordered(self):
         if self.high < self.low:
-            raise ValueError(f"uniform needs low <= high; got low={self.low:g}s, high={self.high:g}s")
+            raise ValueError(f"expected low <= high in a uniform distribution; found low={self.low:g}s, high={self.high:g}s")
         return self
 
     @property
@@ -127,15 +117,11 @@ class Uniform(_Dist):
 
 
 class Gamma(_Dist):
-    dist: Literal["gamma"]
-    mean_: Duration = Field(alias="mean")
-    sd: Duration
+    """Given by its mean and standard deviation: shape (mean/sd)^2, scale sd^2/mean."""
 
-    @model_validator(mode="after")
-    def _positive(self):
-        if self.mean_ <= 0 or self.sd <= 0:
-            raise ValueError("gamma needs mean and sd above 0")
-        return self
+    dist: Literal["gamma"]
+    mean_: PositiveDuration = Field(alias="mean")
+    sd: PositiveDuration
 
     @property
     def mean(self) -> float:
@@ -153,17 +139,18 @@ class Gamma(_Dist):
 class Empirical(_Dist):
     dist: Literal["empirical"]
     values: Annotated[list[Duration], Field(min_length=1, max_length=100_000)]
-    weights: Optional[Annotated[list[Annotated[float, Field(ge=0, allow_inf_nan=False)]], Field(max_length=100_000)]] = None
+    weights: Optional[Annotated[list[Annotated[Number, Field(ge=0)]], Field(max_length=100_000)]] = None
 
     @model_validator(mode="after")
     def _weights(self):
         if self.weights is not None:
             if len(self.weights) != len(self.values):
                 raise ValueError(
-                    f"empirical weights must have one weight per value: {len(self.values)} values, {len(self.weights)} weights"
+                    f"expected one weight per value in an empirical distribution; found {len(self.values)} values "
+                    f"and {len(self.weights)} weights"
                 )
             if sum(self.weights) <= 0:
-                raise ValueError("empirical weights must not all be 0")
+                raise ValueError("expected empirical weights with at least one above 0; they are all 0")
         return self
 
     def _p(self) -> np.ndarray:
