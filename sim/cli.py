@@ -201,31 +201,66 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def progress_callback(total: int):
-    """A tqdm bar on stderr when it is a terminal; quiet otherwise."""
-    if not sys.stderr.isatty() or total < 2:
-        return None, lambda: None
-    from tqdm import tqdm
+def progress_callback(total: int, initial: int = 0):
+    """A tqdm bar on stderr when it is a terminal; quiet otherwise (see ``sim.experiment.progress_bar``)."""
+    from sim.experiment import progress_bar
 
-    bar = tqdm(total=total, unit="run", file=sys.stderr, dynamic_ncols=True, leave=False)
-    return (lambda _out: bar.update(1)), bar.close
+    tick, close = progress_bar(total, initial)
+    return tick, close
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.experiment import plan, execute, ExperimentResult
+    from sim.experiment import WorkerLost
+    from sim.experiment import run as run_sweep
+    from sim.results import ResultsFolderError, partial_path
 
     paths = args.scenarios or [default_scenario_path()]
+    out = args.out
+    executor = args.executor
+    if args.scheduler and executor is None:
+        executor = "dask"
+    if args.scheduler and executor != "dask":
+        raise InputError(f"--scheduler is a Dask scheduler address; it needs --executor dask, not {executor}")
+    if out is not None:
+        from sim.results import check_target
+
+        try:
+            check_target(out, force=args.force)  # before any work, not after it
+        except ResultsFolderError as exc:
+            raise InputError(str(exc)) from None
     scenarios = load_all(paths, args)
-    tasks = plan(scenarios)
-    tick, close = progress_callback(len(tasks))
     try:
-        outputs = execute(scenarios, tasks, workers=args.workers, executor=args.executor, scheduler=args.scheduler,
-                          keep_calls=bool(getattr(args, "out", None)), on_result=tick)
-    finally:
-        close()
-    result = ExperimentResult(scenarios, tasks, outputs)
+        result = run_sweep(scenarios, workers=args.workers, executor=executor, scheduler=args.scheduler, out=out,
+                           force=args.force, progress=True, command=getattr(args, "argv", None))
+    except ResultsFolderError as exc:
+        raise InputError(str(exc)) from None
+    except (KeyboardInterrupt, WorkerLost) as exc:
+        if out is not None:
+            print(f"pacing-sim: the finished runs are kept in {partial_path(out)}; run the same command again to "
+                  "resume without running them again", file=sys.stderr)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        print(f"pacing-sim: {exc}", file=sys.stderr)
+        return EXIT_FAIL
     emit(result, args.format)
-    return report_failures(result)
+    if out is not None:
+        print(f"pacing-sim: results written to {out} (report: {Path(out) / 'report.html'})", file=sys.stderr)
+    code = report_failures(result)
+    if code and out is not None:
+        print(f"pacing-sim: the finished runs are kept in {partial_path(out)}; the same command with --force runs "
+              "only the failed ones again", file=sys.stderr)
+    return code
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from sim.results import ResultsFolderError, rebuild
+
+    try:
+        written = rebuild(args.folder)
+    except ResultsFolderError as exc:
+        raise InputError(str(exc)) from None
+    print(f"{args.folder}: redrew {len(written) - 1} plot(s) and report.html")
+    return EXIT_OK
 
 
 def emit(result, fmt: str) -> None:
@@ -263,7 +298,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_scenario_options(p)
     add_executor_options(p)
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--out", metavar="DIR", help="write the results folder (tables, plots, report) to DIR; an "
+                   "interrupted sweep resumes from DIR.partial when run again")
+    p.add_argument("--force", action="store_true", help="replace an existing --out folder (once the new one is complete)")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("report", help="redraw the plots and report.html of a results folder from its tables")
+    p.add_argument("folder", metavar="DIR", help="a folder written by run --out")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("validate", help="validate scenario files, report every problem, run nothing")
     p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
@@ -278,10 +320,13 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list = []
 """Functions ``register(subparsers)`` that add more commands (tune, baseline, check, report)."""
 
+from sim import cli_extra  # noqa: E402,F401  (registers tune, baseline and check)
+
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = ["pacing-sim", *(sys.argv[1:] if argv is None else argv)]
     try:
         return int(args.func(args) or 0)
     except ScenarioError as exc:

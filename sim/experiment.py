@@ -8,18 +8,25 @@ instead of stopping the sweep.
 
 from __future__ import annotations
 
+import sys
 import time
 import traceback
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
 from typing import Any, Callable, Iterable, Optional
 
 import numpy as np
 import pandas as pd
 
 from sim.engine.simulation import Simulation
-from sim.metrics import EXTRA_METRICS, METRICS, call_arrays, decode, replication_metrics, timeseries
+from sim.metrics import CALL_COLUMNS, EXTRA_METRICS, METRICS, call_arrays, decode, replication_metrics, timeseries
 from sim.scenario.schema import Scenario
 from sim.stats import summarize
+
+TIMESERIES_COLUMNS = ("t_start", "live_calls", "available_agents", "queue_waiting", "dials", "answers",
+                      "conversations", "abandons")
+"""The columns of ``sim.metrics.timeseries`` (for an empty table)."""
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,8 @@ class RunOutput:
     calls: Optional[dict[str, np.ndarray]] = None
     error: Optional[str] = None
     wall_s: float = 0.0
+    reused: bool = False
+    """True when the output was read back from an interrupted sweep's folder, not run again."""
 
 
 def run_task(scenario: Scenario, task: Task, keep_calls: bool = False, horizon: Optional[float] = None) -> RunOutput:
@@ -84,6 +93,10 @@ def _run_dask(scenario: Scenario, task: Task, keep_calls: bool, horizon: Optiona
     return run_task(scenario, task, keep_calls, horizon)
 
 
+class WorkerLost(RuntimeError):
+    """A worker process died (killed, out of memory): the sweep stops; finished runs are kept."""
+
+
 def execute(
     scenarios: list[Scenario],
     tasks: list[Task],
@@ -94,71 +107,113 @@ def execute(
     keep_calls: bool = False,
     horizon: Optional[float] = None,
     on_result: Optional[Callable[[RunOutput], None]] = None,
+    checkpoint: Optional[Any] = None,
 ) -> list[RunOutput]:
-    """Run ``tasks``; return their outputs in task order. ``on_result`` sees each as it finishes."""
+    """Run ``tasks``; return their outputs in task order. ``on_result`` sees each as it finishes.
+
+    ``checkpoint`` (a ``sim.results.Checkpoint``) keeps every finished run on disk as it
+    arrives, and supplies the runs an earlier, interrupted call already finished: those are not
+    run again (they come back with ``reused=True`` and are not passed to ``on_result``).
+    """
     if executor is None:
         executor = "process" if workers > 1 else "serial"
+    if executor not in ("serial", "process", "dask"):
+        raise ValueError(f"unknown executor {executor!r}; expected serial, process or dask")
     results: dict[Task, RunOutput] = {}
+    if checkpoint is not None:
+        results.update(checkpoint.load(scenarios, tasks, keep_calls=keep_calls, horizon=horizon))
+    todo = [t for t in tasks if t not in results]
 
     def done(out: RunOutput) -> None:
         results[out.task] = out
+        if checkpoint is not None and out.error is None:
+            checkpoint.save(scenarios, out, keep_calls=keep_calls, horizon=horizon)
         if on_result is not None:
             on_result(out)
 
-    if not tasks:
-        return []
-    if executor == "serial":
-        for t in tasks:
+    if not todo:
+        pass
+    elif executor == "serial":
+        for t in todo:
             done(run_task(scenarios[t.scenario], t, keep_calls, horizon))
     elif executor == "process":
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor, as_completed
-
-        ctx = mp.get_context("spawn") if mp.get_start_method(allow_none=True) == "spawn" else mp.get_context("fork")
-        with ProcessPoolExecutor(max_workers=max(1, workers), mp_context=ctx, initializer=_init_worker,
-                                 initargs=(scenarios, keep_calls, horizon)) as pool:
-            futures = [pool.submit(_run_in_worker, t) for t in tasks]
-            try:
-                for fut in as_completed(futures):
-                    done(fut.result())
-            except BaseException:
-                for fut in futures:
-                    fut.cancel()
-                raise
-    elif executor == "dask":
-        from dask.distributed import Client, LocalCluster, as_completed as d_completed
-
-        cluster = None
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
-                                   dashboard_address=None, silence_logs=40)
-            client = Client(cluster)
-        try:
-            scattered = [client.scatter(s, broadcast=True) for s in scenarios]
-            futures = [client.submit(_run_dask, scattered[t.scenario], t, keep_calls, horizon, pure=False) for t in tasks]
-            for fut in d_completed(futures):
-                done(fut.result())
-        finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+        _execute_process(scenarios, todo, workers, keep_calls, horizon, done)
     else:
-        raise ValueError(f"unknown executor {executor!r}; expected serial, process or dask")
+        _execute_dask(scenarios, todo, workers, scheduler, keep_calls, horizon, done)
     return [results[t] for t in tasks]
+
+
+def _execute_process(scenarios, tasks, workers, keep_calls, horizon, done) -> None:
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from concurrent.futures.process import BrokenProcessPool
+
+    ctx = mp.get_context("spawn") if mp.get_start_method(allow_none=True) == "spawn" else mp.get_context("fork")
+    pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(tasks))), mp_context=ctx,
+                               initializer=_init_worker, initargs=(scenarios, keep_calls, horizon))
+    futures = [pool.submit(_run_in_worker, t) for t in tasks]
+    try:
+        for fut in as_completed(futures):
+            done(fut.result())
+    except BrokenProcessPool as exc:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise WorkerLost(f"a worker process died ({exc}); the runs that finished are kept") from exc
+    except BaseException:
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+def _execute_dask(scenarios, tasks, workers, scheduler, keep_calls, horizon, done) -> None:
+    from dask.distributed import Client, LocalCluster
+    from dask.distributed import as_completed as d_completed
+
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=40)
+        client = Client(cluster)
+    try:
+        scattered = [client.scatter(s, broadcast=True) for s in scenarios]
+        futures = [client.submit(_run_dask, scattered[t.scenario], t, keep_calls, horizon, pure=False) for t in tasks]
+        task_of = {fut.key: t for fut, t in zip(futures, tasks)}
+        try:
+            for fut in d_completed(futures):
+                try:
+                    out = fut.result()
+                except Exception as exc:  # KilledWorker after Dask's own retries: that run failed
+                    out = RunOutput(task_of[fut.key], error=f"{type(exc).__name__}: {exc}")
+                done(out)
+        except BaseException:
+            client.cancel(futures)
+            raise
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
 
 
 # --------------------------------------------------------------------------- results
 
 
 class ExperimentResult:
-    """The outputs of a sweep as tables (pandas DataFrames), in run order."""
+    """The outputs of a sweep as tables (pandas DataFrames), in run order.
 
-    def __init__(self, scenarios: list[Scenario], tasks: list[Task], outputs: list[RunOutput]):
+    The tables are ``summary``, ``replications``, ``timeseries`` and ``calls`` (the last only
+    when the runs kept their call records); ``runs`` has each run's wall time. ``plot_*`` draw
+    the standard figures and ``write(DIR)`` writes the results folder.
+    """
+
+    def __init__(self, scenarios: list[Scenario], tasks: list[Task], outputs: list[RunOutput],
+                 meta: Optional[dict[str, Any]] = None):
         self.scenarios = scenarios
         self.tasks = tasks
         self.outputs = outputs
+        self.meta: dict[str, Any] = dict(meta or {})
+        """How the sweep ran (executor, workers, timestamps, command line), for provenance."""
+        self._cache: dict[str, pd.DataFrame] = {}
 
     @property
     def scenario(self) -> Scenario:
@@ -173,31 +228,40 @@ class ExperimentResult:
             return task.service_level
         return self.scenarios[task.scenario].campaigns[0].service_level
 
+    def _keys(self, o: RunOutput) -> dict[str, Any]:
+        return {"scenario": self.scenarios[o.task.scenario].name, "service_level": self._label(o.task),
+                "replication": o.task.replication}
+
     @property
     def replications(self) -> pd.DataFrame:
-        """A row per scenario, service level and replication; a column per metric."""
-        rows = []
-        for o in self.outputs:
-            row = {"scenario": self.scenarios[o.task.scenario].name, "service_level": self._label(o.task),
-                   "replication": o.task.replication}
+        """A row per scenario, service level and replication; a column per metric, then ``error``.
+
+        No wall time here (it is in ``runs``), so the table is the same whatever ran it.
+        """
+        if "replications" not in self._cache:
             names = METRICS + EXTRA_METRICS
-            row.update({k: o.metrics.get(k, np.nan) for k in names})
-            row["wall_s"] = o.wall_s
-            row["error"] = (o.error or "").splitlines()[0] if o.error else ""
-            rows.append(row)
-        return pd.DataFrame(rows)
+            rows = []
+            for o in self.outputs:
+                row = self._keys(o)
+                row.update({k: float(o.metrics.get(k, np.nan)) for k in names})
+                row["error"] = (o.error or "").splitlines()[0] if o.error else ""
+                rows.append(row)
+            cols = ["scenario", "service_level", "replication", *names, "error"]
+            self._cache["replications"] = pd.DataFrame(rows, columns=cols)
+        return self._cache["replications"].copy()
+
+    @property
+    def runs(self) -> pd.DataFrame:
+        """A row per run: its wall time, whether it was reused from an interrupted sweep, its error."""
+        rows = [{**self._keys(o), "wall_s": o.wall_s, "reused": o.reused, "error": o.error or ""} for o in self.outputs]
+        return pd.DataFrame(rows, columns=["scenario", "service_level", "replication", "wall_s", "reused", "error"])
 
     @property
     def summary(self) -> pd.DataFrame:
         """A row per scenario, service level and metric: mean, sd, 95 % interval, n."""
-        reps = self.replications
-        reps = reps[reps["error"] == ""]
-        rows = []
-        for (scn, sl), grp in reps.groupby(["scenario", "service_level"], sort=False):
-            for m in METRICS + EXTRA_METRICS:
-                s = summarize(grp[m].to_numpy())
-                rows.append({"scenario": scn, "service_level": sl, "metric": m, **s})
-        return pd.DataFrame(rows, columns=["scenario", "service_level", "metric", "mean", "sd", "ci_low", "ci_high", "n"])
+        if "summary" not in self._cache:
+            self._cache["summary"] = summary_table(self.replications)
+        return self._cache["summary"].copy()
 
     def metric_summary(self, scenario: int = 0) -> dict[int, dict[str, dict[str, float]]]:
         """``{service_level: {metric: {mean, sd, ci_low, ci_high, n}}}`` for one scenario."""
@@ -213,29 +277,92 @@ class ExperimentResult:
 
     @property
     def timeseries(self) -> pd.DataFrame:
-        frames = []
-        for o in self.outputs:
-            if o.timeseries is None:
-                continue
-            df = pd.DataFrame(o.timeseries)
-            df.insert(0, "replication", o.task.replication)
-            df.insert(0, "service_level", self._label(o.task))
-            df.insert(0, "scenario", self.scenarios[o.task.scenario].name)
-            frames.append(df)
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        """A row per run and interval (``timeseries_interval``, 15 min by default)."""
+        if "timeseries" not in self._cache:
+            frames = []
+            for o in self.outputs:
+                if o.timeseries is None:
+                    continue
+                df = pd.DataFrame(o.timeseries)
+                for i, (k, v) in enumerate(self._keys(o).items()):
+                    df.insert(i, k, v)
+                frames.append(df)
+            self._cache["timeseries"] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+                columns=["scenario", "service_level", "replication", *TIMESERIES_COLUMNS])
+        return self._cache["timeseries"].copy()
 
     @property
     def calls(self) -> pd.DataFrame:
-        frames = []
-        for o in self.outputs:
-            if o.calls is None:
-                continue
-            df = pd.DataFrame(decode(o.calls))
-            df.insert(0, "replication", o.task.replication)
-            df.insert(0, "service_level", self._label(o.task))
-            df.insert(0, "scenario", self.scenarios[o.task.scenario].name)
-            frames.append(df)
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        """A row per campaigncall of every run (only when the runs kept them: ``keep_calls=True``)."""
+        if "calls" not in self._cache:
+            frames = []
+            for o in self.outputs:
+                if o.calls is None:
+                    continue
+                df = pd.DataFrame(decode(o.calls))
+                for i, (k, v) in enumerate(self._keys(o).items()):
+                    df.insert(i, k, v)
+                frames.append(df)
+            self._cache["calls"] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+                columns=["scenario", "service_level", "replication", *CALL_COLUMNS])
+        return self._cache["calls"]
+
+    @property
+    def has_calls(self) -> bool:
+        return all(o.calls is not None for o in self.outputs if o.error is None)
+
+    # ----------------------------------------------------------------------- plots and folder
+
+    def plot_tradeoff(self, **kwargs):
+        """Abandon rate against occupancy, a point per service level (see ``sim.plots.tradeoff``)."""
+        from sim import plots
+
+        return plots.tradeoff(self.summary, **kwargs)
+
+    def plot_levels(self, **kwargs):
+        """Throughput and occupancy against service level (see ``sim.plots.levels``)."""
+        from sim import plots
+
+        return plots.levels(self.summary, **kwargs)
+
+    def plot_timeseries(self, **kwargs):
+        """A run's live calls, available agents, queue and abandons over time (``sim.plots.timeseries``)."""
+        from sim import plots
+
+        return plots.timeseries(self.timeseries, **kwargs)
+
+    def plot_waits(self, **kwargs):
+        """The distribution of queue waits (``sim.plots.waits``); needs ``keep_calls=True``."""
+        from sim import plots
+
+        if not self.has_calls:
+            raise ValueError("this result has no call records; run with keep_calls=True to plot queue waits")
+        return plots.waits(self.calls, **kwargs)
+
+    def write(self, out: str | Path, *, force: bool = False) -> Path:
+        """Write the results folder (tables, resolved scenario, provenance, plots, report) to ``out``.
+
+        Built in a temporary folder next to ``out`` and renamed into place when complete; an
+        existing ``out`` is refused unless ``force`` (then replaced).
+        """
+        from sim import results
+
+        return results.write_folder(self, out, force=force)
+
+
+def summary_table(replications: pd.DataFrame) -> pd.DataFrame:
+    """``replications`` (finished runs) -> a row per scenario, service level and metric."""
+    reps = replications[replications["error"] == ""] if "error" in replications else replications
+    rows = []
+    for (scn, sl), grp in reps.groupby(["scenario", "service_level"], sort=False):
+        for m in METRICS + EXTRA_METRICS:
+            s = summarize(grp[m].to_numpy())
+            rows.append({"scenario": scn, "service_level": sl, "metric": m, **s})
+    return pd.DataFrame(rows, columns=["scenario", "service_level", "metric", "mean", "sd", "ci_low", "ci_high", "n"])
+
+
+def _utc_now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def run(
@@ -249,13 +376,67 @@ def run(
     keep_calls: bool = False,
     horizon: Optional[float] = None,
     on_result: Optional[Callable[[RunOutput], None]] = None,
+    out: Optional[str | Path] = None,
+    force: bool = False,
+    progress: bool = False,
+    command: Optional[list[str]] = None,
 ) -> ExperimentResult:
     """Run a scenario's experiment (or several scenarios') and return its tables.
 
-    ``service_levels`` and ``replications`` override the scenario's own.
+    ``service_levels`` and ``replications`` override the scenario's own. With ``out``, the
+    results folder is written there (calls kept), and an interrupted call resumes: the runs it
+    finished are in ``<out>.partial/`` and are not run again. ``progress`` shows a bar on
+    stderr when it is a terminal.
     """
+    from sim import results as results_mod
+
     scenarios = scenario if isinstance(scenario, list) else [scenario]
-    tasks = plan(scenarios, list(service_levels) if service_levels else None, replications)
-    outputs = execute(scenarios, tasks, workers=workers, executor=executor, scheduler=scheduler,
-                      keep_calls=keep_calls, horizon=horizon, on_result=on_result)
-    return ExperimentResult(scenarios, tasks, outputs)
+    levels = list(service_levels) if service_levels else None
+    tasks = plan(scenarios, levels, replications)
+    checkpoint = None
+    if out is not None:
+        results_mod.check_target(out, force=force)
+        keep_calls = True
+        checkpoint = results_mod.Checkpoint(results_mod.partial_path(out))
+        if levels is not None or replications is not None or horizon is not None:
+            scenarios = [results_mod.with_sweep(s, levels, replications, horizon) for s in scenarios]
+            horizon = None
+    if executor is None:
+        executor = "process" if workers > 1 else "serial"
+    meta: dict[str, Any] = {"executor": executor, "workers": workers, "scheduler": scheduler,
+                            "command": list(command) if command is not None else None, "started": _utc_now()}
+    t0 = time.perf_counter()
+    preloaded = checkpoint.load(scenarios, tasks, keep_calls=keep_calls, horizon=horizon) if checkpoint else {}
+    tick, close = progress_bar(len(tasks), len(preloaded)) if progress else (None, lambda: None)
+
+    def seen(o: RunOutput) -> None:
+        if tick is not None:
+            tick(o)
+        if on_result is not None:
+            on_result(o)
+
+    try:
+        outputs = execute(scenarios, tasks, workers=workers, executor=executor, scheduler=scheduler,
+                          keep_calls=keep_calls, horizon=horizon, on_result=seen, checkpoint=checkpoint)
+    finally:
+        close()
+    meta.update(finished=_utc_now(), wall_s=time.perf_counter() - t0)
+    result = ExperimentResult(scenarios, tasks, outputs, meta)
+    if out is not None:
+        result.write(out, force=force)
+        if not result.failures and checkpoint is not None:
+            checkpoint.remove()
+    return result
+
+
+def progress_bar(total: int, initial: int = 0):
+    """A tqdm bar on stderr (runs done, runs left, time left) when it is a terminal; else nothing.
+
+    Returns ``(tick, close)``: ``tick(output)`` after each run (``None`` when quiet), ``close()``.
+    """
+    if not sys.stderr.isatty() or total - initial < 2:
+        return None, lambda: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, initial=initial, unit="run", file=sys.stderr, dynamic_ncols=True, leave=False)
+    return (lambda _out: bar.update(1)), bar.close

@@ -1,0 +1,431 @@
+"""The figures a pacing analyst looks at, as pure functions of the result tables.
+
+Each function takes DataFrames (as ``ExperimentResult`` gives them or a results folder holds
+them) and returns a ``matplotlib.figure.Figure``; nothing touches pyplot's global state, so they
+work under any backend (``Agg`` included), in threads, and in notebooks (a Figure displays itself).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+from matplotlib import colormaps
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+ABANDON_LIMIT = 0.03
+"""The regulatory abandon-rate cap: 3 % of live answers (FCC 47 CFR 64.1200(a)(7), FTC TSR, Ofcom 2008-2017)."""
+
+LIMIT_LABEL = "3 % cap (FCC/FTC; Ofcom until 2017)"
+SCENARIO_COLORS = colormaps["tab10"].colors
+MARKERS = "osD^vP*Xhp"
+LEVEL_CMAP = colormaps["viridis"]
+
+LABELS = {
+    "occupancy": ("Agent occupancy", "%"),
+    "talk_utilization": ("Agent talk time", "% of staffed time"),
+    "abandon_rate": ("Abandon rate", "% of live answers"),
+    "abandon_rate_regulatory": ("Abandon rate, 2-second rule", "% of live answers"),
+    "throughput_per_hour": ("Throughput", "conversations per hour"),
+    "dials_per_hour": ("Dials", "per hour"),
+    "answer_rate": ("Live answer rate", "% of dials"),
+    "mean_queue_wait": ("Mean queue wait", "s"),
+    "p90_queue_wait": ("90th percentile queue wait", "s"),
+    "max_live_calls": ("Most live calls at once", "calls"),
+}
+PERCENT = {
+    "occupancy",
+    "talk_utilization",
+    "abandon_rate",
+    "abandon_rate_regulatory",
+    "answer_rate",
+    "list_penetration",
+    "p_agent_within_threshold",
+}
+
+
+def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
+    """The figure as PNG bytes (no file, no pyplot)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, metadata={"Software": None})
+    return buf.getvalue()
+
+
+def _scenarios(df: pd.DataFrame) -> list[str]:
+    return list(dict.fromkeys(df["scenario"])) if len(df) else []
+
+
+def _axis_label(metric: str) -> str:
+    name, unit = LABELS.get(metric, (metric.replace("_", " ").capitalize(), ""))
+    return f"{name} ({unit})" if unit else name
+
+
+def _metric(summary: pd.DataFrame, scenario: str, metric: str) -> pd.DataFrame:
+    """One metric of one scenario: service_level, mean, lo, hi (error-bar lengths), n; in display units."""
+    rows = summary[(summary["scenario"] == scenario) & (summary["metric"] == metric)]
+    rows = rows.sort_values("service_level")
+    scale = 100.0 if metric in PERCENT else 1.0
+    mean = rows["mean"].to_numpy(float) * scale
+    lo = np.nan_to_num(mean - rows["ci_low"].to_numpy(float) * scale, nan=0.0)
+    hi = np.nan_to_num(rows["ci_high"].to_numpy(float) * scale - mean, nan=0.0)
+    return pd.DataFrame(
+        {
+            "service_level": rows["service_level"].to_numpy(int),
+            "mean": mean,
+            "lo": lo,
+            "hi": hi,
+            "n": rows["n"].to_numpy(),
+        }
+    )
+
+
+def _n_note(summary: pd.DataFrame) -> str:
+    ns = sorted({int(n) for n in summary["n"].dropna() if n > 0}) if len(summary) else []
+    if not ns:
+        return "no finished runs"
+    n = f"{ns[0]}" if len(ns) == 1 else f"{ns[0]}-{ns[-1]}"
+    return f"mean and 95 % confidence interval over {n} replications"
+
+
+def _empty(fig: Figure, ax, message: str) -> Figure:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes, color="0.4")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return fig
+
+
+def tradeoff(
+    summary: pd.DataFrame,
+    *,
+    abandon: str = "abandon_rate",
+    occupancy: str = "occupancy",
+    limit: Optional[float] = ABANDON_LIMIT,
+    scenarios: Optional[list[str]] = None,
+    title: Optional[str] = None,
+) -> Figure:
+    """Abandon rate against occupancy: a point per service level (labelled), 95 % intervals on both
+    axes, a line per scenario, and the regulatory cap as a dashed line."""
+    fig = Figure(figsize=(8.5, 5.6), layout="constrained")
+    ax = fig.add_subplot()
+    names = scenarios or _scenarios(summary)
+    pretty = LABELS.get(abandon, (abandon, ""))[0]
+    fig.suptitle(title or f"Service-level trade-off: {pretty.lower()} against occupancy", fontweight="bold")
+    ax.set_title(_n_note(summary) + "; labels are service levels", fontsize=9, color="0.35")
+    if not names:
+        return _empty(fig, ax, "no results")
+    ymax = 0.0
+    for i, scn in enumerate(names):
+        x, y = _metric(summary, scn, occupancy), _metric(summary, scn, abandon)
+        both = x.merge(y, on="service_level", suffixes=("_x", "_y")).dropna(subset=["mean_x", "mean_y"])
+        if both.empty:
+            continue
+        color = SCENARIO_COLORS[i % len(SCENARIO_COLORS)]
+        ax.errorbar(
+            both["mean_x"],
+            both["mean_y"],
+            xerr=[both["lo_x"], both["hi_x"]],
+            yerr=[both["lo_y"], both["hi_y"]],
+            fmt="-" + MARKERS[i % len(MARKERS)],
+            color=color,
+            ms=6,
+            lw=1.3,
+            elinewidth=1,
+            capsize=3,
+            label=scn,
+            zorder=3,
+        )
+        for k, r in enumerate(both.itertuples(index=False)):
+            # alternate the label side so neighbouring levels do not print over each other
+            dx, dy, ha = (7, -12, "left") if k % 2 else (-7, 6, "right")
+            ax.annotate(
+                f"SL {r.service_level}",
+                (r.mean_x, r.mean_y),
+                xytext=(dx, dy),
+                textcoords="offset points",
+                fontsize=8,
+                color=color,
+                ha=ha,
+                zorder=4,
+            )
+        ymax = max(ymax, float((both["mean_y"] + both["hi_y"]).max()))
+    if limit is not None:
+        ax.axhline(limit * 100, color="tab:red", ls="--", lw=1.2, zorder=2)
+        ax.annotate(
+            LIMIT_LABEL,
+            (1, limit * 100),
+            xycoords=("axes fraction", "data"),
+            xytext=(-4, 4),
+            textcoords="offset points",
+            ha="right",
+            va="bottom",
+            fontsize=8,
+            color="tab:red",
+        )
+        ymax = max(ymax, limit * 100 * 1.4)
+    ax.set_ylim(0, ymax * 1.08 if ymax > 0 else 1)
+    ax.set_xlabel(_axis_label(occupancy))
+    ax.set_ylabel(_axis_label(abandon))
+    ax.grid(alpha=0.3)
+    if len(names) > 1:
+        ax.legend(title="scenario", fontsize=8, loc="upper left")
+    return fig
+
+
+def levels(
+    summary: pd.DataFrame,
+    *,
+    metrics: tuple[str, ...] = ("throughput_per_hour", "occupancy", "abandon_rate"),
+    scenarios: Optional[list[str]] = None,
+    limit: Optional[float] = ABANDON_LIMIT,
+    title: Optional[str] = None,
+) -> Figure:
+    """Each metric against service level (throughput, occupancy and abandon rate by default), with
+    95 % intervals as error bars and a band; a line per scenario."""
+    ncols = min(len(metrics), 3)
+    nrows = -(-len(metrics) // ncols)
+    fig = Figure(figsize=(4.6 * ncols, 4.0 * nrows), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    names = scenarios or _scenarios(summary)
+    fig.suptitle(title or "Headline metrics against service level", fontweight="bold")
+    for ax, metric in zip(axes, metrics):
+        name, unit = LABELS.get(metric, (metric, ""))
+        ax.set_title(name, fontsize=10)
+        for i, scn in enumerate(names):
+            d = _metric(summary, scn, metric).dropna(subset=["mean"])
+            if d.empty:
+                continue
+            color = SCENARIO_COLORS[i % len(SCENARIO_COLORS)]
+            ax.fill_between(d["service_level"], d["mean"] - d["lo"], d["mean"] + d["hi"], color=color, alpha=0.15, lw=0)
+            ax.errorbar(
+                d["service_level"],
+                d["mean"],
+                yerr=[d["lo"], d["hi"]],
+                fmt="-" + MARKERS[i % len(MARKERS)],
+                color=color,
+                ms=4.5,
+                lw=1.3,
+                capsize=2.5,
+                label=scn,
+            )
+        if limit is not None and metric in ("abandon_rate", "abandon_rate_regulatory"):
+            ax.axhline(limit * 100, color="tab:red", ls="--", lw=1.1)
+            ax.annotate(
+                "3 % cap",
+                (0, limit * 100),
+                xycoords=("axes fraction", "data"),
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=8,
+                color="tab:red",
+            )
+        if metric in PERCENT:
+            ax.set_ylim(bottom=0)
+        ax.set_xlabel("Service level (%)")
+        ax.set_ylabel(_axis_label(metric) if unit else name)
+        ax.grid(alpha=0.3)
+    for ax in axes[len(metrics) :]:
+        ax.set_visible(False)
+    if len(names) > 1:
+        handles, labels_ = axes[0].get_legend_handles_labels()
+        fig.legend(handles, labels_, title="scenario", loc="outside lower center", ncols=min(len(names), 4), fontsize=8)
+    fig.supxlabel(_n_note(summary), fontsize=8, color="0.35", x=0.99, ha="right")
+    return fig
+
+
+def comparison(summary: pd.DataFrame, *, scenarios: Optional[list[str]] = None) -> Figure:
+    """Several scenarios side by side: occupancy, throughput and both abandon rates against service level."""
+    return levels(
+        summary,
+        metrics=("occupancy", "throughput_per_hour", "abandon_rate", "abandon_rate_regulatory"),
+        scenarios=scenarios,
+        title="Scenarios compared",
+    )
+
+
+TS_PANELS = (
+    ("live_calls", "Live calls", "calls"),
+    ("available_agents", "Available agents", "agents"),
+    ("queue_waiting", "Callers waiting in the queue", "callers"),
+    ("abandons", "Abandons", "per {interval}"),
+)
+
+
+def _interval_text(seconds: float) -> str:
+    if seconds % 3600 == 0:
+        return f"{int(seconds // 3600)} h"
+    if seconds % 60 == 0:
+        return f"{int(seconds // 60)} min"
+    return f"{seconds:g} s"
+
+
+def timeseries(
+    ts: pd.DataFrame,
+    *,
+    scenario: Optional[str] = None,
+    replication: int = 0,
+    service_levels: Optional[list[int]] = None,
+) -> Figure:
+    """One run's course over the day, per interval: live calls, available agents, callers waiting
+    (sampled at the start of each interval) and abandons in it; a line per service level
+    (replication ``replication`` of each, so the levels share their random numbers)."""
+    fig = Figure(figsize=(9.5, 8.2), layout="constrained")
+    axes = fig.subplots(len(TS_PANELS), 1, sharex=True)
+    names = _scenarios(ts)
+    scenario = scenario if scenario is not None else (names[0] if names else None)
+    d = ts[(ts["scenario"] == scenario) & (ts["replication"] == replication)] if scenario is not None else ts.iloc[:0]
+    levels_ = sorted(set(d["service_level"])) if service_levels is None else list(service_levels)
+    d = d[d["service_level"].isin(levels_)]
+    fig.suptitle(f"Time series of one run (replication {replication}) at each service level", fontweight="bold")
+    if d.empty:
+        return _empty(fig, axes[0], "no time series for this scenario and replication")
+    t = np.sort(d["t_start"].unique())
+    step = float(np.median(np.diff(t))) if len(t) > 1 else 900.0
+    interval = _interval_text(step)
+    norm = Normalize(min(levels_), max(levels_) if max(levels_) > min(levels_) else min(levels_) + 1)
+    for sl in levels_:
+        run = d[d["service_level"] == sl].sort_values("t_start")
+        hours = np.append(run["t_start"].to_numpy(float), run["t_start"].iloc[-1] + step) / 3600.0
+        color = LEVEL_CMAP(norm(sl) * 0.9) if len(levels_) > 1 else SCENARIO_COLORS[0]
+        for ax, (col, _, _) in zip(axes, TS_PANELS):
+            y = run[col].to_numpy(float)
+            ax.stairs(y, hours, color=color, lw=1.4, label=f"SL {sl}", baseline=None)
+    for ax, (col, name, unit) in zip(axes, TS_PANELS):
+        unit = unit.format(interval=interval)
+        ax.set_title(f"{name} ({unit})" if col == "abandons" else name, fontsize=10, loc="left")
+        ax.set_ylabel(unit)
+        ax.set_ylim(bottom=0)
+        ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
+        ax.grid(alpha=0.3)
+    axes[-1].set_xlabel("Simulated time (hours from start)")
+    sub = f"scenario {scenario}; levels sampled at the start of each {interval} interval, abandons counted in it"
+    axes[0].annotate(
+        sub,
+        (1, 1),
+        xycoords="axes fraction",
+        xytext=(0, 4),
+        textcoords="offset points",
+        ha="right",
+        va="bottom",
+        fontsize=8,
+        color="0.35",
+    )
+    if len(levels_) > 1:
+        fig.legend(*axes[0].get_legend_handles_labels(), title="service level", loc="outside right center", fontsize=8)
+    return fig
+
+
+QUEUE_FATES = (
+    # key, legend, colour; keys other than within/late are queue_exit values of the calls table
+    ("within", "with an agent within 2 s", "#2a9d8f"),
+    ("late", "with an agent later", "#e9c46a"),
+    ("hangup_agent_ringing", "hung up while an agent's phone rang", "#f4a261"),
+    ("hangup_waiting", "hung up waiting for an agent", "#e76f51"),
+    ("hangup_stranded", "hung up stranded (agent missed the ring)", "#9b2226"),
+    ("other", "wait timeout, cut, or still waiting", "#8d99ae"),
+)
+
+
+def waits(
+    calls: pd.DataFrame, *, scenario: Optional[str] = None, threshold: float = 2.0, max_wait: Optional[float] = None
+) -> Figure:
+    """Queue waits of the people who answered, per service level (all replications pooled).
+
+    Left: the share of them with an agent within x seconds of entering the queue (those who
+    never reached one keep the curve below 100 %). Right: how each one left the queue.
+    """
+    fig = Figure(figsize=(12, 5.0), layout="constrained")
+    ax, bx = fig.subplots(1, 2, width_ratios=[1.35, 1])
+    names = _scenarios(calls)
+    scenario = scenario if scenario is not None else (names[0] if names else None)
+    fig.suptitle("Queue waits of live answers: time from entering the queue to an agent answering", fontweight="bold")
+    d = (
+        calls[(calls["scenario"] == scenario) & (calls["outcome"] == "human")]
+        if scenario is not None
+        else calls.iloc[:0]
+    )
+    d = d[d["t_queue"].notna()]
+    if d.empty:
+        _empty(fig, bx, "")
+        return _empty(fig, ax, "no live answers reached the queue")
+    wait = (d["t_agent_answer"] - d["t_queue"]).to_numpy(float)
+    sl = d["service_level"].to_numpy(int)
+    levels_ = sorted(set(sl))
+    norm = Normalize(min(levels_), max(levels_) if max(levels_) > min(levels_) else min(levels_) + 1)
+    connected = ~np.isnan(wait)
+    top = max_wait if max_wait is not None else float(np.nanquantile(wait, 0.995)) * 1.05 if connected.any() else 10.0
+    top = max(top, threshold * 2)
+    fates = np.full(len(d), "other", dtype=object)
+    exits = d["queue_exit"].to_numpy(object) if "queue_exit" in d else np.full(len(d), "", dtype=object)
+    fates[connected & (wait <= threshold)] = "within"
+    fates[connected & (wait > threshold)] = "late"
+    for key in ("hangup_agent_ringing", "hangup_waiting", "hangup_stranded"):
+        fates[~connected & (exits == key)] = key
+    shares = {}
+    for level in levels_:
+        mine = sl == level
+        w = np.sort(wait[mine & connected])
+        color = LEVEL_CMAP(norm(level) * 0.9) if len(levels_) > 1 else SCENARIO_COLORS[0]
+        frac = np.arange(1, len(w) + 1) / max(int(mine.sum()), 1) * 100
+        ax.step(
+            np.concatenate([[0], w, [top]]),
+            np.concatenate([[0], frac, [frac[-1] if len(frac) else 0]]),
+            where="post",
+            color=color,
+            lw=1.4,
+            label=f"SL {level}",
+        )
+        shares[level] = [float((fates[mine] == k).mean() * 100) for k, _, _ in QUEUE_FATES]
+    ax.axvline(threshold, color="tab:red", ls="--", lw=1.1)
+    ax.annotate(
+        f"{threshold:g} s rule", (threshold, 2), xytext=(4, 0), textcoords="offset points", fontsize=8, color="tab:red"
+    )
+    ax.set_xlim(0, top)
+    ax.set_ylim(0, 100)
+    ax.set_xlabel("Wait from entering the queue to agent answer (s)")
+    ax.set_ylabel("Live answers with an agent by then (%)")
+    ax.set_title(f"Cumulative distribution; scenario {scenario}", fontsize=9, color="0.35")
+    ax.grid(alpha=0.3)
+    ax.legend(title="service level", fontsize=8, loc="lower right", ncols=2 if len(levels_) > 6 else 1)
+
+    x = np.arange(len(levels_))
+    bottom = np.zeros(len(levels_))
+    for j, (_, label, color) in enumerate(QUEUE_FATES):
+        vals = np.array([shares[level][j] for level in levels_])
+        bx.bar(x, vals, bottom=bottom, color=color, label=label, width=0.7)
+        bottom += vals
+    bx.set_xticks(x, [str(v) for v in levels_])
+    bx.set_xlabel("Service level (%)")
+    bx.set_ylabel("Live answers that entered the queue (%)")
+    bx.set_ylim(0, 100)
+    bx.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}"))
+    bx.set_title("How they left the queue", fontsize=9, color="0.35")
+    bx.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncols=2, frameon=False)
+    return fig
+
+
+def standard_figures(summary: pd.DataFrame, ts: pd.DataFrame, calls: Optional[pd.DataFrame]) -> dict[str, Figure]:
+    """The figures of a results folder, by file name (without ``.png``)."""
+    figs: dict[str, Figure] = {
+        "tradeoff": tradeoff(summary),
+        "tradeoff_regulatory": tradeoff(summary, abandon="abandon_rate_regulatory"),
+        "levels": levels(summary),
+    }
+    names = _scenarios(summary) or _scenarios(ts)
+    if len(names) > 1:
+        figs["comparison"] = comparison(summary)
+    for scn in names:
+        suffix = "" if len(names) == 1 else "-" + _file_part(scn)
+        figs["timeseries" + suffix] = timeseries(ts, scenario=scn)
+        if calls is not None:
+            figs["waits" + suffix] = waits(calls, scenario=scn)
+    return figs
+
+
+def _file_part(name: str) -> str:
+    import re
+
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:80] or "scenario"

@@ -1,0 +1,356 @@
+"""The HTML report: one self-contained file (plots embedded as base64) that a person can mail.
+
+Built from a results folder's tables alone (``sim.results.Tables``), so ``pacing-sim report DIR``
+gives the same page as the run that wrote the folder.
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+from html import escape
+from typing import Any, Optional
+
+import pandas as pd
+
+from sim.plots import ABANDON_LIMIT, LIMIT_LABEL
+
+HEADLINE = (
+    # metric, column title, digits, percent
+    ("occupancy", "Occupancy %", 1, True),
+    ("talk_utilization", "Talk %", 1, True),
+    ("abandon_rate", "Abandon %", 2, True),
+    ("abandon_rate_regulatory", "Abandon, 2 s rule %", 1, True),
+    ("throughput_per_hour", "Conversations / h", 1, False),
+    ("dials_per_hour", "Dials / h", 0, False),
+    ("answer_rate", "Live answer %", 1, True),
+    ("mean_queue_wait", "Mean wait s", 2, False),
+    ("p90_queue_wait", "P90 wait s", 2, False),
+    ("max_live_calls", "Most live calls", 1, False),
+    ("list_penetration", "List done %", 1, True),
+)
+
+CAPTIONS = {
+    "tradeoff": "Abandon rate (live answers that never reached an agent) against agent occupancy, one point per "
+    "service level, with 95 % intervals on both axes. The dashed line is the 3 % cap.",
+    "tradeoff_regulatory": "The same trade-off with the regulators' definition: a live answer not with an agent "
+    "within the threshold (2 s by default) of entering the queue counts as abandoned. "
+    "VoIPbin has no 2-second deadline, so this rate is much higher than the plain one.",
+    "levels": "Throughput, occupancy and abandon rate against service level; bars and bands are 95 % intervals.",
+    "comparison": "The scenarios of this sweep side by side.",
+    "timeseries": "One run per service level over the simulated day: live calls, available agents and callers "
+    "waiting (sampled at the start of each interval), and abandons in each interval.",
+    "waits": "Left: share of live answers with an agent within x seconds of entering the queue (the gap to 100 % "
+    "never reached one). Right: how each left the queue.",
+}
+
+CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222;
+line-height:1.45;padding:0 1em}
+h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #ddd}
+h3{font-size:1.05em;margin-bottom:.3em}
+table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
+th,td{border:1px solid #ccc;padding:.25em .55em;text-align:right;white-space:nowrap}
+th{background:#f3f3f3;white-space:normal;vertical-align:bottom}.scroll{overflow-x:auto}td.l,th.l{text-align:left;white-space:normal}
+td.over{background:#fde2e1}td.near{background:#fff4d6}
+figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #eee}
+figcaption{font-size:.88em;color:#555}
+.warn{background:#fde2e1;border:1px solid #e5a3a0;padding:.6em 1em}
+.muted{color:#666;font-size:.9em}code{background:#f5f5f5;padding:0 .2em}
+dl.kv{display:grid;grid-template-columns:max-content 1fr;gap:.1em 1em;font-size:.92em}dl.kv dt{font-weight:600}
+dl.kv dd{margin:0}
+"""
+
+
+# --------------------------------------------------------------------------- formatting
+
+
+def _num(x: Any) -> Optional[float]:
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+def fmt_ci(mean: Any, lo: Any, hi: Any, digits: int, pct: bool) -> str:
+    m = _num(mean)
+    if m is None:
+        return "–"
+    scale = 100.0 if pct else 1.0
+    text = f"{m * scale:.{digits}f}"
+    lo_, hi_ = _num(lo), _num(hi)
+    if lo_ is not None and hi_ is not None:
+        text += f" ± {(hi_ - lo_) / 2 * scale:.{digits}f}"
+    return text
+
+
+def _duration(seconds: Any) -> str:
+    s = _num(seconds)
+    if s is None:
+        return "–"
+    if s >= 3600 and s % 3600 == 0:
+        return f"{s / 3600:g} h"
+    if s >= 60 and s % 60 == 0:
+        return f"{s / 60:g} min"
+    return f"{s:g} s"
+
+
+def _dist(d: Any) -> str:
+    """A distribution mapping from the resolved scenario, in words."""
+    if not isinstance(d, dict):
+        return escape(str(d))
+    kind = d.get("dist")
+    if kind == "constant":
+        return _duration(d.get("value"))
+    if kind == "exponential":
+        return f"exponential, mean {_duration(d.get('mean'))}"
+    if kind in ("lognormal", "gamma"):
+        return f"{kind}, mean {_duration(d.get('mean'))}, sd {_duration(d.get('sd'))}"
+    if kind == "uniform":
+        return f"uniform {_duration(d.get('low'))} to {_duration(d.get('high'))}"
+    if kind == "empirical":
+        vals = d.get("values") or []
+        return f"empirical, {len(vals)} values"
+    return escape(str(d))
+
+
+# --------------------------------------------------------------------------- sections
+
+
+def _kv(pairs: list[tuple[str, str]]) -> str:
+    """A definition list; values are HTML already escaped by the caller."""
+    return "<dl class='kv'>" + "".join(f"<dt>{escape(k)}</dt><dd>{v}</dd>" for k, v in pairs) + "</dl>"
+
+
+def scenario_brief(doc: dict) -> str:
+    """The scenario in a few lines: experiment, campaign, list, agents, called parties."""
+    e = escape
+    pairs = [
+        (
+            "Experiment",
+            e(
+                f"{doc.get('replications')} replications at each service level "
+                f"{', '.join(str(x) for x in doc.get('service_levels') or [])}; seed {doc.get('seed')}"
+            ),
+        ),
+        (
+            "Simulated time",
+            e(f"{_duration(doc.get('horizon'))}, measured after a warm-up of {_duration(doc.get('warmup'))}"),
+        ),
+    ]
+    outplans = {p.get("name"): p for p in doc.get("outplans") or []}
+    outdials = {o.get("name"): o for o in doc.get("outdials") or []}
+    queues = {q.get("name"): q for q in doc.get("queues") or []}
+    for c in doc.get("campaigns") or []:
+        op, od, q = outplans.get(c.get("outplan"), {}), outdials.get(c.get("outdial"), {}), queues.get(c.get("queue"))
+        targets = od.get("targets")
+        tgt = (
+            f"{targets:,} targets x {od.get('destinations')} destinations"
+            if isinstance(targets, int)
+            else f"targets from {targets}"
+        )
+        tries = op.get("max_try_count") or []
+        text = (
+            f"{c.get('type')} campaign; {tgt}; up to {'/'.join(str(t) for t in tries)} tries per destination, "
+            f"{_duration(op.get('try_interval'))} apart, dial timeout {_duration(op.get('dial_timeout'))}; "
+            f"end handle {c.get('end_handle')}"
+        )
+        if q:
+            text += f"; queue {q.get('name')} (wait timeout {_duration(q.get('wait_timeout'))})"
+        acts = ", ".join(a.get("type", "?") for a in c.get("actions") or []) or "none"
+        text += f"; actions: {acts}"
+        pairs.append((f"Campaign {c.get('name')}", e(text)))
+    for g in doc.get("agents") or []:
+        shift = g.get("shift") or {}
+        end = shift.get("end")
+        text = (
+            f"{g.get('count')} agents, shift {_duration(shift.get('start'))} to "
+            f"{_duration(end) if end is not None else 'the horizon'}; talk {_dist(g.get('talk_time'))}; "
+            f"wrap-up {_dist(g.get('wrap_up'))}; answer delay {_dist(g.get('answer_delay'))}; "
+            f"miss probability {g.get('miss_probability')}"
+        )
+        pairs.append((f"Agents {g.get('name')}", e(text)))
+    pop = doc.get("population") or {}
+    mixes = pop.get("outcome") or []
+    if mixes:
+        live = ", ".join(f"{(m.get('human') or 0) * 100:.0f} %" for m in mixes)
+        pairs.append(
+            (
+                "Called parties",
+                e(
+                    f"live answer {live} by destination; ring time {_dist(pop.get('ring_time'))}; "
+                    f"patience in the queue {_dist(pop.get('patience'))}"
+                ),
+            )
+        )
+    desc = doc.get("description") or ""
+    head = f"<h3>{e(str(doc.get('name')))}</h3>" + (f"<p>{e(desc)}</p>" if desc else "")
+    return head + _kv(pairs)
+
+
+def headline_table(summary: pd.DataFrame, scenario: str, limit: float = ABANDON_LIMIT) -> str:
+    """One row per service level, each headline metric as mean ± half-width of its 95 % interval."""
+    s = summary[summary["scenario"] == scenario]
+    if s.empty:
+        return "<p>No finished runs.</p>"
+    wide = {m: g.set_index("service_level") for m, g in s.groupby("metric", sort=False)}
+    cols = [c for c in HEADLINE if c[0] in wide]
+    head = "<tr><th>Service level</th><th>n</th>" + "".join(f"<th>{escape(t)}</th>" for _, t, _, _ in cols) + "</tr>"
+    rows = []
+    for sl in sorted(set(s["service_level"])):
+        n = wide[cols[0][0]].loc[sl, "n"] if cols else ""
+        cells = [f"<td>{sl}</td><td>{int(n)}</td>"]
+        for metric, _, digits, pct in cols:
+            r = wide[metric].loc[sl]
+            cls = ""
+            if metric == "abandon_rate":
+                hi, mean = _num(r["ci_high"]), _num(r["mean"])
+                if mean is not None and mean > limit:
+                    cls = " class='over'"
+                elif hi is not None and hi > limit:
+                    cls = " class='near'"
+            cells.append(f"<td{cls}>{escape(fmt_ci(r['mean'], r['ci_low'], r['ci_high'], digits, pct))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return (
+        f"<div class='scroll'><table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div>"
+        "<p class='muted'>Mean ± half-width of the 95 % Student-t interval over n replications. Abandon cells: "
+        f"red when the mean is above {limit * 100:g} %, amber when only the interval's upper end is.</p>"
+    )
+
+
+def engine_section(prov: dict, docs: list[dict]) -> str:
+    parts = []
+    by_name = {s.get("name"): s for s in prov.get("scenarios") or []}
+    for doc in docs:
+        eng = (by_name.get(doc.get("name")) or {}).get("engine") or dict(doc.get("engine") or {})
+        timers = eng.get("timers") or {}
+        switches = [(k, v) for k, v in eng.items() if k not in ("profile", "timers")]
+        rows = "".join(
+            f"<tr><td class='l'><code>{escape(k)}</code></td><td class='l'>{escape(str(v))}</td></tr>"
+            for k, v in switches
+        )
+        trows = "".join(
+            f"<tr><td class='l'><code>{escape(k)}</code></td><td>{escape(str(v))}</td></tr>" for k, v in timers.items()
+        )
+        parts.append(
+            f"<h3>{escape(str(doc.get('name')))}: profile <code>{escape(str(eng.get('profile')))}</code></h3>"
+            "<div style='display:flex;gap:2em;flex-wrap:wrap'>"
+            f"<table><thead><tr><th class='l'>switch</th><th class='l'>value</th></tr></thead>{rows}</table>"
+            f"<table><thead><tr><th class='l'>timer</th><th>seconds / count</th></tr></thead>{trows}</table>"
+            "</div>"
+        )
+    return "".join(parts) or "<p>No engine settings recorded.</p>"
+
+
+def provenance_section(prov: dict) -> str:
+    e = escape
+    cmd = prov.get("command")
+    pairs = [
+        ("pacing-sim", e(f"{prov.get('pacing_sim')} (engine reproduces VoIPbin {prov.get('engine_version')})")),
+        ("Seed", e(", ".join(f"{k}: {v}" for k, v in (prov.get("seeds") or {}).items()) or str(prov.get("seed")))),
+        ("Command", f"<code>{e(' '.join(cmd))}</code>" if cmd else e(str(prov.get("entry") or "library"))),
+        (
+            "Executor",
+            e(
+                f"{prov.get('executor')}, {prov.get('workers')} worker(s)"
+                + (f", scheduler {prov.get('scheduler')}" if prov.get("scheduler") else "")
+            ),
+        ),
+        (
+            "Ran",
+            e(
+                f"{prov.get('started')} to {prov.get('finished')} (UTC), "
+                f"{_num(prov.get('wall_s')) or 0:.1f} s wall time"
+            ),
+        ),
+        ("Python", e(f"{prov.get('python')} on {prov.get('platform')}")),
+        ("Dependencies", e(", ".join(f"{k} {v}" for k, v in (prov.get("dependencies") or {}).items()))),
+    ]
+    git = prov.get("git")
+    if git:
+        pairs.append(
+            ("Source", e(f"git {git.get('commit')}" + (" (sim/ modified)" if git.get("sim_modified") else "")))
+        )
+    runs = prov.get("runs") or {}
+    if runs:
+        pairs.append(
+            (
+                "Runs",
+                e(
+                    f"{runs.get('total')} in all: {runs.get('run_now')} run for this folder, "
+                    f"{runs.get('reused_from_partial')} reused from an interrupted sweep, "
+                    f"{len(runs.get('failed') or [])} failed"
+                ),
+            )
+        )
+    return _kv(pairs)
+
+
+def failures_section(replications: pd.DataFrame) -> str:
+    if "error" not in replications:
+        return ""
+    bad = replications[replications["error"].fillna("") != ""]
+    if bad.empty:
+        return ""
+    items = "".join(
+        f"<li>{escape(str(r.scenario))}, service level {r.service_level}, replication {r.replication}: "
+        f"<code>{escape(str(r.error))}</code></li>"
+        for r in bad.head(50).itertuples(index=False)
+    )
+    more = f"<li>… and {len(bad) - 50} more</li>" if len(bad) > 50 else ""
+    return (
+        f"<div class='warn'><strong>{len(bad)} of {len(replications)} runs failed</strong>; the figures rest on the "
+        f"others (see n).<ul>{items}{more}</ul></div>"
+    )
+
+
+def html(tables, images: dict[str, bytes]) -> str:
+    """The report page for ``tables`` (``sim.results.Tables``) and its PNG figures (name -> bytes)."""
+    summary, reps, prov, docs = tables.summary, tables.replications, tables.provenance, tables.scenarios
+    names = list(dict.fromkeys(reps["scenario"])) if len(reps) else [d.get("name") for d in docs]
+    title = "pacing-sim report: " + ", ".join(str(n) for n in names)
+    body = [
+        f"<h1>{escape(title)}</h1>",
+        f"<p class='muted'>What the campaign does to the agents and to the people called, at each service level. "
+        f"Generated from the tables of this results folder; ran {escape(str(prov.get('finished') or ''))} UTC.</p>",
+        failures_section(reps),
+        "<h2>Scenario</h2>",
+        "".join(scenario_brief(d) for d in docs) or "<p>(no resolved scenario file)</p>",
+        "<h2>Headline results</h2>",
+    ]
+    for n in names:
+        if len(names) > 1:
+            body.append(f"<h3>{escape(str(n))}</h3>")
+        body.append(headline_table(summary, n))
+    body.append("<h2>Plots</h2>")
+    for name, data in images.items():
+        kind = name.split("-", 1)[0]
+        caption = CAPTIONS.get(kind, "")
+        if kind != name:
+            caption = f"Scenario {name.split('-', 1)[1]}. " + caption
+        b64 = base64.b64encode(data).decode("ascii")
+        body.append(
+            f"<figure id='{escape(name)}'><img alt='{escape(name)} plot' src='data:image/png;base64,{b64}'>"
+            f"<figcaption>{escape(caption)}</figcaption></figure>"
+        )
+    body += [
+        "<h2>Engine profile and switches</h2>",
+        engine_section(prov, docs),
+        "<h2>Provenance</h2>",
+        provenance_section(prov),
+        "<h2>Definitions</h2>",
+        "<p class='muted'>Occupancy: agents' time ringing, talking, in wrap-up and status reset over their staffed "
+        "time. Abandon rate: live answers that never talked to an agent over live answers (people hung up on "
+        "by machine detection included). Abandon, 2 s rule: live answers not with an agent within the "
+        f"regulatory threshold of entering the queue. {escape(LIMIT_LABEL)}: no more than 3 % of live answers "
+        "abandoned. Files of this folder: summary.csv, replications.csv, timeseries.csv, calls.parquet, "
+        "scenario.resolved.yaml, provenance.json, plots/.</p>",
+    ]
+    return (
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>"
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>"
+        + "\n".join(b for b in body if b)
+        + "</body></html>\n"
+    )

@@ -1,0 +1,133 @@
+"""Executors: the same sweep gives the same tables, byte for byte, whatever runs it; failures are recorded."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim
+from sim import experiment
+from sim.cli import main
+from sim.engine.simulation import Simulation
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT / "scenarios" / "default.yaml"
+TABLES = ("summary.csv", "replications.csv", "timeseries.csv", "calls.parquet")
+
+
+def sweep_scenario():
+    return sim.load_scenario(DEFAULT, ['horizon="30m"', "replications=3", "service_levels=[50, 100, 200]"])
+
+
+def tables(folder: Path) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in TABLES}
+
+
+def test_one_worker_two_workers_and_dask_give_identical_tables(tmp_path):
+    scn = sweep_scenario()
+    sim.run(scn, out=tmp_path / "serial", workers=1)
+    sim.run(scn, out=tmp_path / "process", workers=2)
+    sim.run(scn, out=tmp_path / "dask", workers=2, executor="dask")
+    serial = tables(tmp_path / "serial")
+    for name in ("process", "dask"):
+        other = tables(tmp_path / name)
+        for table in TABLES:
+            assert other[table] == serial[table], f"{table} from the {name} executor differs from the serial one"
+    prov = json.loads((tmp_path / "dask" / "provenance.json").read_text())
+    assert prov["executor"] == "dask" and prov["workers"] == 2
+
+
+def test_dask_on_an_existing_scheduler(tmp_path):
+    from dask.distributed import LocalCluster
+
+    scn = sim.load_scenario(DEFAULT, ['horizon="20m"', "replications=2", "service_levels=[100]"])
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None, silence_logs=40) as cluster:
+        remote = sim.run(scn, executor="dask", scheduler=cluster.scheduler_address)
+    local = sim.run(scn)
+    pd.testing.assert_frame_equal(remote.replications, local.replications)
+
+
+def test_results_come_back_in_run_order_not_completion_order():
+    scn = sweep_scenario()
+    tasks = experiment.plan([scn])
+    order: list = []
+    outs = experiment.execute([scn], tasks, workers=2, on_result=lambda o: order.append(o.task))
+    assert [o.task for o in outs] == tasks
+    assert sorted(order, key=tasks.index) == tasks
+
+
+class Failing(Simulation):
+    """Replication 1 at service level 100 raises; every other run is normal."""
+
+    def run(self):
+        if self.service_level == 100 and self.replication == 1:
+            raise RuntimeError("boom in the engine")
+        return super().run()
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failing_run_is_recorded_and_the_sweep_goes_on(monkeypatch, tmp_path, capsys, workers):
+    monkeypatch.setattr(experiment, "Simulation", Failing)  # forked workers inherit it
+    out = tmp_path / "out"
+    code = main(["run", str(DEFAULT), "--horizon", "20m", "--replications", "3", "--service-levels", "50,100",
+                 "--workers", str(workers), "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "service level 100, replication 1: RuntimeError: boom in the engine" in err
+    assert "1 of 6 runs failed" in err
+
+    reps = pd.read_csv(out / "replications.csv", keep_default_na=False)
+    failed = reps[reps["error"] != ""]
+    assert failed[["service_level", "replication"]].values.tolist() == [[100, 1]]
+    assert failed["error"].iloc[0] == "RuntimeError: boom in the engine"
+    summary = pd.read_csv(out / "summary.csv")
+    n = summary[summary["metric"] == "occupancy"].set_index("service_level")["n"]
+    assert n.to_dict() == {50: 3, 100: 2}, "the summary rests on the runs that finished"
+    prov = json.loads((out / "provenance.json").read_text())
+    assert [(f["service_level"], f["replication"]) for f in prov["runs"]["failed"]] == [(100, 1)]
+    assert "boom in the engine" in prov["runs"]["failed"][0]["error"]
+    assert "1 of 6 runs failed" in (out / "report.html").read_text()
+    # the finished runs stay on disk: a retry with --force runs only the failed one
+    monkeypatch.setattr(experiment, "Simulation", Simulation)
+    ran: list = []
+    monkeypatch.setattr(experiment, "run_task", _counting(experiment.run_task, ran))
+    assert main(["run", str(DEFAULT), "--horizon", "20m", "--replications", "3", "--service-levels", "50,100",
+                 "--out", str(out), "--force"]) == 0
+    assert [(t.service_level, t.replication) for t in ran] == [(100, 1)]
+
+
+def _counting(fn, seen: list):
+    def wrapper(scenario, task, *args, **kwargs):
+        seen.append(task)
+        return fn(scenario, task, *args, **kwargs)
+
+    return wrapper
+
+
+def test_scheduler_without_dask_executor_is_an_input_error(capsys):
+    assert main(["run", str(DEFAULT), "--executor", "process", "--scheduler", "tcp://127.0.0.1:1"]) == 2
+    assert "--scheduler" in capsys.readouterr().err
+
+
+def test_several_scenarios_in_one_sweep_label_every_table(tmp_path):
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    text = DEFAULT.read_text()
+    (folder / "a.yaml").write_text(text)
+    (folder / "b.yaml").write_text(text.replace("name: cold-list-20-agents", "name: thirty-agents")
+                                   .replace("count: 20", "count: 30"))
+    out = tmp_path / "out"
+    assert main(["run", str(folder), "--horizon", "20m", "--replications", "2", "--service-levels", "100,200",
+                 "--out", str(out), "--format", "json"]) == 0
+    for name in ("summary.csv", "replications.csv", "timeseries.csv"):
+        df = pd.read_csv(out / name)
+        assert list(dict.fromkeys(df["scenario"])) == ["cold-list-20-agents", "thirty-agents"], name
+    calls = pd.read_parquet(out / "calls.parquet", columns=["scenario"])
+    assert set(calls["scenario"]) == {"cold-list-20-agents", "thirty-agents"}
+    assert (out / "plots" / "comparison.png").is_file()
+    assert (out / "plots" / "timeseries-thirty-agents.png").is_file()
+    assert sim.load_scenario(out / "scenarios" / "thirty-agents.resolved.yaml").agents[0].count == 30
+    assert sim.load_scenario(out / "scenario.resolved.yaml").name == "cold-list-20-agents"
