@@ -64,7 +64,7 @@ def parse_yaml_text(text: str, file: str = "<string>", require_mapping: bool = T
             root = loader.get_single_node()
         except yaml.YAMLError as exc:
             return None, [Problem(file, "", f"not valid YAML: {yaml_message(exc)}")], {}
-        if root is None:
+        if root is None or (isinstance(root, yaml.ScalarNode) and root.tag == "tag:yaml.org,2002:null" and require_mapping):
             if require_mapping:
                 return None, [Problem(file, "", "the file is empty; expected a scenario: a mapping of fields such as name, horizon, campaigns")], {}
             return None, [], {}
