@@ -78,6 +78,10 @@ class Lognormal(_Dist):
     sd: Duration
 
     @property
+    def is_constant(self) -> bool:
+        return self.sd == 0
+
+    @property
     def mean(self) -> float:
         return self.mean_
 
@@ -103,6 +107,10 @@ class Uniform(_Dist):
         if self.high < self.low:
             raise ValueError(f"expected low <= high in a uniform distribution; found low={self.low:g}s, high={self.high:g}s")
         return self
+
+    @property
+    def is_constant(self) -> bool:
+        return self.low == self.high
 
     @property
     def mean(self) -> float:
