@@ -15,15 +15,51 @@ def test_step_timers_first_step_then_half_second_per_dial():
     """A flow campaign without a queue has no capacity limit, only the step spacing.
 
     Run at 0; first step at 1.0 s; each step that dials schedules the next 0.5 s later:
-    10 targets are dialled at 1.0, 1.5, ..., 5.5. Flow actions take no time, so each
-    campaigncall is done at once. The step at 6.0 finds no target and end_handle stop ends
-    the loop: the campaign stops at 6.0.
+    10 targets are dialled at 1.0, 1.5, ..., 5.5. As documented, flow actions (none here)
+    end at once with success; the step at 6.0 finds no target and end_handle stop ends the loop:
+    the campaign stops at 6.0.
     """
-    r = run(scenario(campaign={"type": "flow", "queue": None}))
+    r = run(scenario({"engine": {"flow_campaigncall": "done_on_end"}}, campaign={"type": "flow", "queue": None}))
     assert r.times() == [1.0 + 0.5 * k for k in range(10)]
     assert r.m["campaign_end_time"] == 6.0
     assert list(r.calls["result"]) == ["success"] * 10
     assert r.m["list_penetration"] == 1.0
+
+
+def test_coded_flow_campaigncalls_are_never_done():
+    """As coded, a flow campaigncall is closed only by activeflow_deleted, which flow-manager
+    sends only when an activeflow is deleted; a flow that ends is merely stopped. So each target
+    is dialled once, stays progressing, and the campaign stays stopping: no end time, no target
+    done (engine.md says otherwise; the code wins, see README)."""
+    r = run(scenario(campaign={"type": "flow", "queue": None}))
+    assert r.times() == [1.0 + 0.5 * k for k in range(10)]
+    assert math.isnan(r.m["campaign_end_time"])
+    assert r.m["list_penetration"] == 0.0
+    assert list(r.calls["result"]) == [""] * 10
+    assert r.sim.campaigns[0].status == 1  # stopping
+
+
+@pytest.mark.parametrize("mode", ["dial", "skip"])
+def test_missing_destination(mode):
+    """Targets have destination 0 only, max_try_count [1, 1]; nobody answers. Documented
+    ('skip'): destination 1 is absent, so each target is exhausted after one attempt: dials at
+    1.0 and 1.5, then no target: stop when the last call ends at 61.5. As coded ('dial'), the
+    absent destination reads back as an empty address and still counts: the targets stay
+    candidates; with end_handle continue the loop waits from 2.0 in 5 s steps, and the step at
+    62.0 picks target 0 again (ended 61.0), chooses destination 1, the call cannot be created,
+    the attempt fails and the campaign stops at once (no call is live any more)."""
+    scn = scenario({"engine": {"missing_destination": mode},
+                    "outplans": [{"name": "op", "max_try_count": [1, 1]}],
+                    "outdials": [{"name": "od", "targets": 2, "destinations": 1}]},
+                   campaign={"queue": None, "end_handle": "continue" if mode == "dial" else "stop"}, horizon="5m")
+    r = run(scn)
+    if mode == "skip":
+        assert r.times() == [1.0, 1.5]
+        assert r.m["campaign_end_time"] == 61.5
+    else:
+        assert r.times() == [1.0, 1.5, 62.0]
+        assert list(r.calls["outcome"]) == ["no_answer", "no_answer", "not_placed"]
+        assert r.m["campaign_end_time"] == 62.0
 
 
 def test_waiting_step_is_five_seconds_and_zero_agents_never_dial():

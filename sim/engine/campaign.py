@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from sim.engine.resources import CANCEL, DONE, IDLE, P_AFTER, PROGRESSING, RUN, STOP, STOPPING, Call, Campaign, Target
+from sim.engine.resources import CANCEL, DONE, FLOW, NOT_PLACED, IDLE, P_AFTER, PROGRESSING, RUN, STOP, STOPPING, Call, Campaign, Target
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.engine.simulation import Simulation
@@ -29,7 +29,7 @@ def head_target(c: Campaign) -> Optional[object]:
     """
     n = c.n_targets
     if c.fresh < n:
-        if c.uniform_mask is not None:
+        if c.uniform_mask is not None or c.select_all:
             return c.fresh
         masks, usable = c.masks, c.usable
         i = c.fresh
@@ -73,6 +73,8 @@ def campaign_loop(sim: "Simulation", c: Campaign):
             yield env.timeout(after_wait)  # head-of-line blocking: no skipping to another target
             continue
         dial(sim, c, target)
+        if not c.execute:
+            return  # the call could not be created: the campaign stops
         yield env.timeout(after_dial)
 
 
@@ -86,7 +88,7 @@ def dial(sim: "Simulation", c: Campaign, head) -> Call:
         c.fresh = head + 1
     tries = target.tries
     max_try = c.max_try
-    mask = target.mask
+    mask = 31 if c.select_all else target.mask
     dest = 0
     while not (mask >> dest & 1 and tries[dest] < max_try[dest]):
         dest += 1
@@ -97,8 +99,20 @@ def dial(sim: "Simulation", c: Campaign, head) -> Call:
     cc = Call(c, target, dest, tries[dest], now)
     sim.calls.append(cc)
     c.live += 1
-    if c.type_flow:
-        cc.proc = sim.env.process(sim.flow_process(cc))
+    if not target.mask >> dest & 1:
+        # As coded, an absent destination reads back as an empty address, is chosen, and the
+        # call cannot be created: the campaigncall fails and the campaign stops.
+        cc.outcome = NOT_PLACED
+        cc.t_hangup = now
+        cc.result = 1
+        campaigncall_done(sim, cc, False)
+        execute_stop(sim, c)
+    elif c.type_flow:
+        cc.outcome = FLOW
+        if sim.flow_done_on_end:
+            cc.proc = sim.env.process(sim.flow_process(cc))
+        # else, as coded: nothing ever marks a flow campaigncall done (activeflow_deleted is sent
+        # only when an activeflow is deleted), so it and its target stay progressing for good
     else:
         c.dialing += 1
         cc.counted = True
@@ -112,7 +126,8 @@ def dial(sim: "Simulation", c: Campaign, head) -> Call:
 
 
 def attempts_left(c: Campaign, target: Target) -> bool:
-    tries, max_try, mask = target.tries, c.max_try, target.mask
+    tries, max_try = target.tries, c.max_try
+    mask = 31 if c.select_all else target.mask
     for i in range(5):
         if mask >> i & 1 and tries[i] < max_try[i]:
             return True

@@ -21,8 +21,9 @@ OFFLINE, AVAILABLE, RINGING, BUSY = 0, 1, 2, 3
 AGENT_STATUS = ("offline", "available", "ringing", "busy")
 
 # called-party outcome of a dial attempt (FLOW: a flow campaigncall, no call placed)
-HUMAN, MACHINE, BUSY_SIGNAL, FAILED, NO_ANSWER, FLOW = 0, 1, 2, 3, 4, 5
-OUTCOMES = ("human", "machine", "busy", "failed", "no_answer", "flow")
+# NOT_PLACED: the destination chosen is absent (see missing_destination): no call is created
+HUMAN, MACHINE, BUSY_SIGNAL, FAILED, NO_ANSWER, FLOW, NOT_PLACED = 0, 1, 2, 3, 4, 5, 6
+OUTCOMES = ("human", "machine", "busy", "failed", "no_answer", "flow", "not_placed")
 
 # hang-up reasons and what they map to
 REASONS = ("normal", "busy", "noanswer", "failed", "cancel", "timeout", "dialout", "amd")
@@ -92,7 +93,7 @@ class Campaign:
         "idx", "name", "type_flow", "sl", "end_stop", "queue", "status", "execute", "dialing", "live",
         "n_targets", "fresh", "masks", "uniform_mask", "usable", "retry", "max_try", "try_interval",
         "ring_timeout", "steps", "next_campaign", "start_at", "stop_at", "end_time", "n_done",
-        "calls_live", "ever_started", "action_time", "flow_time",
+        "calls_live", "ever_started", "action_time", "flow_time", "select_all",
     )
 
     def __init__(self, idx: int, name: str):

@@ -34,7 +34,9 @@ def compile_actions(actions, speech_rate_wps: float, for_flow: bool) -> tuple[Op
             if not for_flow:  # machine detection needs a call
                 steps.append((A_AMD, 0.0, (opt.machine_handle or "hangup") == "hangup"))
         elif a.type == "hangup":
-            steps.append((A_HANGUP, 0.0, HANGUP_REASONS.index(opt.reason or "normal")))
+            # An answered call hung up by the flow is terminating: call-manager gives reason
+            # normal whatever the action's reason, except amd (bin-call-manager CalculateHangupReason).
+            steps.append((A_HANGUP, 0.0, HANGUP_REASONS.index("amd" if opt.reason == "amd" else "normal")))
             break
         # other VoIPbin actions take no time in the model
     total = sum(v for k, v, _ in steps if k == A_TIME)
@@ -66,6 +68,8 @@ class Simulation:
         self.exhausted_done = sem.exhausted_target == "done"
         self.stop_hangs_up = sem.stop_request == "hangup"
         self.chain_next = sem.next_campaign == "start"
+        self.flow_done_on_end = sem.flow_campaigncall == "done_on_end"
+        dial_missing = sem.missing_destination == "dial"
         streams = Streams(scenario.seed, replication)
 
         # records and counters
@@ -160,16 +164,19 @@ class Simulation:
             c.try_interval = op.try_interval
             c.ring_timeout = op.dial_timeout if sem.ring_timeout_source == "outplan" else t.ring_timeout
             c.usable = sum(1 << k for k in range(5) if c.max_try[k] > 0)
+            c.select_all = dial_missing  # as coded, an absent destination counts as present
             od = outdials[cm.outdial]
             if isinstance(od.targets, str):
                 c.masks = scenario.target_masks.get(od.name, b"")
                 c.n_targets = len(c.masks)
                 c.uniform_mask = None
+                if dial_missing and not c.usable:
+                    c.fresh = c.n_targets
             else:
                 c.n_targets = od.targets
                 c.masks = None
                 c.uniform_mask = (1 << od.destinations) - 1
-                if not c.uniform_mask & c.usable:
+                if not (31 if dial_missing else c.uniform_mask) & c.usable:
                     c.fresh = c.n_targets  # no target has a dialable destination
             c.steps, c.action_time = compile_actions(cm.actions, pop.speech_rate_wps, for_flow=False)
             c.flow_time = compile_actions(cm.actions, pop.speech_rate_wps, for_flow=True)[1]

@@ -56,6 +56,9 @@ SWITCHES: dict[str, tuple[str, str]] = {
     "exhausted_target": ("idle", "done"),
     "stop_request": ("wait", "hangup"),
     "next_campaign": ("ignore", "start"),
+    # Found in VoIPbin's code, beyond engine.md's table (see README, "Where the code differs"):
+    "flow_campaigncall": ("never_done", "done_on_end"),
+    "missing_destination": ("dial", "skip"),
 }
 
 
@@ -72,6 +75,8 @@ class Semantics:
     exhausted_target: str
     stop_request: str
     next_campaign: str
+    flow_campaigncall: str
+    missing_destination: str
     timers: Timers
 
 
@@ -86,6 +91,8 @@ class Engine(_Model):
     exhausted_target: Optional[Literal["idle", "done"]] = None
     stop_request: Optional[Literal["wait", "hangup"]] = None
     next_campaign: Optional[Literal["ignore", "start"]] = None
+    flow_campaigncall: Optional[Literal["never_done", "done_on_end"]] = None
+    missing_destination: Optional[Literal["dial", "skip"]] = None
     timers: Timers = Field(default_factory=Timers)
 
     def semantics(self) -> Semantics:
