@@ -120,7 +120,8 @@ def jsonable(x):
 
 
 def result_json(result, scenario_index: int = 0) -> dict:
-    from sim.metrics import METRICS
+    """The contract's JSON: every metric of its table, then the counts behind the rates."""
+    from sim.metrics import EXTRA_METRICS, METRICS
 
     scn = result.scenarios[scenario_index]
     summary = result.metric_summary(scenario_index)
@@ -130,7 +131,7 @@ def result_json(result, scenario_index: int = 0) -> dict:
         "seed": scn.seed,
         "replications": reps,
         "results": [
-            {"service_level": sl, "metrics": {m: summary[sl][m] for m in METRICS}}
+            {"service_level": sl, "metrics": {m: summary[sl][m] for m in METRICS + EXTRA_METRICS}}
             for sl in summary
         ],
     })
