@@ -114,7 +114,8 @@ def tradeoff(
     names = scenarios or _scenarios(summary)
     pretty = LABELS.get(abandon, (abandon, ""))[0]
     fig.suptitle(title or f"Service-level trade-off: {pretty.lower()} against occupancy", fontweight="bold")
-    ax.set_title(_n_note(summary) + "; labels are service levels", fontsize=9, color="0.35")
+    labels = "labels are service levels" if len(names) < 2 else "labels: each line's lowest and highest service level"
+    ax.set_title(_n_note(summary) + "; " + labels, fontsize=9, color="0.35")
     if not names:
         return _empty(fig, ax, "no results")
     ymax = 0.0
@@ -138,9 +139,13 @@ def tradeoff(
             label=scn,
             zorder=3,
         )
+        # one scenario: every level labelled; several: only the ends of each line, or labels pile up
+        ends = {both["service_level"].iloc[0], both["service_level"].iloc[-1]}
         for k, r in enumerate(both.itertuples(index=False)):
+            if len(names) > 1 and r.service_level not in ends:
+                continue
             # alternate the label side so neighbouring levels do not print over each other
-            dx, dy, ha = (7, -12, "left") if k % 2 else (-7, 6, "right")
+            dx, dy, ha = (7, -12, "left") if (k + i) % 2 else (-7, 6, "right")
             ax.annotate(
                 f"SL {r.service_level}",
                 (r.mean_x, r.mean_y),
@@ -171,7 +176,7 @@ def tradeoff(
     ax.set_ylabel(_axis_label(abandon))
     ax.grid(alpha=0.3)
     if len(names) > 1:
-        ax.legend(title="scenario", fontsize=8, loc="upper left")
+        ax.legend(title="scenario", fontsize=8, loc="best")
     return fig
 
 
@@ -185,7 +190,7 @@ def levels(
 ) -> Figure:
     """Each metric against service level (throughput, occupancy and abandon rate by default), with
     95 % intervals as error bars and a band; a line per scenario."""
-    ncols = min(len(metrics), 3)
+    ncols = len(metrics) if len(metrics) <= 3 else (2 if len(metrics) == 4 else 3)
     nrows = -(-len(metrics) // ncols)
     fig = Figure(figsize=(4.6 * ncols, 4.0 * nrows), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
@@ -231,8 +236,17 @@ def levels(
         ax.set_visible(False)
     if len(names) > 1:
         handles, labels_ = axes[0].get_legend_handles_labels()
-        fig.legend(handles, labels_, title="scenario", loc="outside lower center", ncols=min(len(names), 4), fontsize=8)
-    fig.supxlabel(_n_note(summary), fontsize=8, color="0.35", x=0.99, ha="right")
+        fig.legend(
+            handles,
+            labels_,
+            title=f"scenario ({_n_note(summary)})",
+            loc="outside lower center",
+            ncols=min(len(names), 4),
+            fontsize=8,
+            title_fontsize=8,
+        )
+    else:
+        fig.supxlabel(_n_note(summary), fontsize=8, color="0.35", x=0.99, ha="right")
     return fig
 
 

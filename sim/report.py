@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import math
+import shlex
 from html import escape
 from typing import Any, Optional
 
@@ -113,6 +114,14 @@ def _dist(d: Any) -> str:
         vals = d.get("values") or []
         return f"empirical, {len(vals)} values"
     return escape(str(d))
+
+
+def _when(stamp: Any) -> str:
+    """An ISO timestamp in UTC as ``2026-01-31 14:05:00 UTC``."""
+    text = str(stamp or "")
+    if text.endswith("+00:00"):
+        return text[:-6].replace("T", " ") + " UTC"
+    return text or "(unknown)"
 
 
 # --------------------------------------------------------------------------- sections
@@ -249,7 +258,7 @@ def provenance_section(prov: dict) -> str:
     pairs = [
         ("pacing-sim", e(f"{prov.get('pacing_sim')} (engine reproduces VoIPbin {prov.get('engine_version')})")),
         ("Seed", e(", ".join(f"{k}: {v}" for k, v in (prov.get("seeds") or {}).items()) or str(prov.get("seed")))),
-        ("Command", f"<code>{e(' '.join(cmd))}</code>" if cmd else e(str(prov.get("entry") or "library"))),
+        ("Command", f"<code>{e(shlex.join(cmd))}</code>" if cmd else e(str(prov.get("entry") or "library"))),
         (
             "Executor",
             e(
@@ -260,7 +269,7 @@ def provenance_section(prov: dict) -> str:
         (
             "Ran",
             e(
-                f"{prov.get('started')} to {prov.get('finished')} (UTC), "
+                f"{_when(prov.get('started'))} to {_when(prov.get('finished'))}, "
                 f"{_num(prov.get('wall_s')) or 0:.1f} s wall time"
             ),
         ),
@@ -313,7 +322,7 @@ def html(tables, images: dict[str, bytes]) -> str:
     body = [
         f"<h1>{escape(title)}</h1>",
         f"<p class='muted'>What the campaign does to the agents and to the people called, at each service level. "
-        f"Generated from the tables of this results folder; ran {escape(str(prov.get('finished') or ''))} UTC.</p>",
+        f"Generated from the tables of this results folder; the sweep finished {escape(_when(prov.get('finished')))}.</p>",
         failures_section(reps),
         "<h2>Scenario</h2>",
         "".join(scenario_brief(d) for d in docs) or "<p>(no resolved scenario file)</p>",

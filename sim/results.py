@@ -117,12 +117,12 @@ def _slug(name: str) -> str:
 
 @lru_cache(maxsize=1)
 def code_fingerprint() -> str:
-    """A hash of the package's source that computes runs (everything but the output layers).
+    """A hash of the package's source that computes runs (everything but the commands and output layers).
 
     Part of every run's key: a run kept by an interrupted sweep is not reused once that code changed.
     """
     root = Path(__file__).resolve().parent
-    skip = {"cli.py", "plots.py", "report.py", "results.py", "__main__.py"}
+    skip = {"__main__.py", "cli.py", "cli_extra.py", "plots.py", "report.py", "results.py", "tune.py", "baseline.py"}
     h = hashlib.sha256()
     for f in sorted(root.rglob("*.py")):
         if f.parent == root and f.name in skip:

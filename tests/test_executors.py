@@ -131,3 +131,32 @@ def test_several_scenarios_in_one_sweep_label_every_table(tmp_path):
     assert (out / "plots" / "timeseries-thirty-agents.png").is_file()
     assert sim.load_scenario(out / "scenarios" / "thirty-agents.resolved.yaml").agents[0].count == 30
     assert sim.load_scenario(out / "scenario.resolved.yaml").name == "cold-list-20-agents"
+
+
+class Dying(Simulation):
+    """The worker process running replication 4 dies outright (as if killed or out of memory)."""
+
+    def run(self):
+        if self.replication == 4:
+            import os
+
+            os._exit(9)
+        return super().run()
+
+
+def test_a_killed_worker_stops_the_sweep_and_keeps_finished_runs(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(experiment, "Simulation", Dying)
+    out = tmp_path / "out"
+    args = ["run", str(DEFAULT), "--horizon", "20m", "--replications", "6", "--service-levels", "100",
+            "--workers", "2", "--out", str(out)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "worker process died" in err and "run the same command again to resume" in err
+    assert not out.exists()
+    kept = len(list((out.parent / "out.partial" / "runs").glob("*.npz")))
+    assert kept >= 1
+
+    monkeypatch.setattr(experiment, "Simulation", Simulation)
+    assert main(args) == 0
+    prov = json.loads((out / "provenance.json").read_text())
+    assert prov["runs"]["reused_from_partial"] == kept and prov["runs"]["run_now"] == 6 - kept

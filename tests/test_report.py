@@ -1,0 +1,152 @@
+"""The HTML report: self-contained, its images decode, it says what ran; ``report DIR`` rebuilds it."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT / "scenarios" / "default.yaml"
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+class Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.images: list[dict] = []
+        self.links: list[str] = []
+        self.scripts = 0
+        self.rows: list[list[str]] = []
+        self._row: list[str] | None = None
+        self._cell = False
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "img":
+            self.images.append(a)
+        if tag in ("link", "a") and (a.get("href") or "").startswith(("http:", "https:", "//")):
+            self.links.append(a["href"])
+        if tag == "script":
+            self.scripts += 1
+        if tag == "tr":
+            self._row = []
+        if tag in ("td", "th") and self._row is not None:
+            self._row.append("")
+            self._cell = True
+
+    def handle_endtag(self, tag):
+        if tag == "tr" and self._row is not None:
+            self.rows.append(self._row)
+            self._row = None
+        if tag in ("td", "th"):
+            self._cell = False
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._cell and self._row is not None:
+            self._row[-1] += data
+
+
+def parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("rep") / "out"
+    args = ["run", str(DEFAULT), "--horizon", "30m", "--replications", "3", "--service-levels", "50,100,200",
+            "--set", "description=Cold list <script>alert(1)</script> & more", "--out", str(out)]
+    assert main(args) == 0
+    return out
+
+
+def test_report_embeds_every_plot_as_a_decodable_png(folder):
+    page = parse(folder / "report.html")
+    srcs = [img["src"] for img in page.images]
+    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+    decoded = [base64.b64decode(s.split(",", 1)[1], validate=True) for s in srcs]
+    assert all(d.startswith(PNG) for d in decoded)
+    on_disk = sorted((folder / "plots").glob("*.png"))
+    assert sorted(decoded) == sorted(p.read_bytes() for p in on_disk), "the report shows the plots of the folder"
+    assert all(img.get("alt") for img in page.images)
+
+
+def test_report_is_self_contained_and_escapes_scenario_text(folder):
+    page = parse(folder / "report.html")
+    assert page.links == [] and page.scripts == 0, "nothing to fetch, nothing to run"
+    html = (folder / "report.html").read_text()
+    assert "<script>alert(1)</script>" not in html
+    assert "Cold list &lt;script&gt;alert(1)&lt;/script&gt; &amp; more" in html
+
+
+def test_report_has_the_headline_table_engine_switches_seed_and_versions(folder):
+    page = parse(folder / "report.html")
+    header = next(r for r in page.rows if r and r[0] == "Service level")
+    assert "Occupancy %" in header and "Abandon %" in header and "Conversations / h" in header
+    body = [r for r in page.rows if r and r[0] in ("50", "100", "200")]
+    assert [r[0] for r in body] == ["50", "100", "200"]
+    assert all(r[1] == "3" for r in body), "n replications per level"
+    assert all("±" in cell for r in body for cell in r[2:6])
+    text = " ".join(page.text)
+    for switch, value in (("service_level_rule", "agent_side"), ("queue_order", "newest_first"),
+                          ("missed_ring", "strand"), ("page_size", "100")):
+        assert switch in text and value in text
+    assert "cold-list-20-agents: 42" in text
+    assert "numpy" in text and "pacing-sim" in text and "--horizon 30m --replications 3" in text
+
+
+def test_report_command_rebuilds_plots_and_report_from_the_tables(folder, tmp_path, capsys):
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    before = {p.name: p.read_bytes() for p in (copy / "plots").glob("*.png")}
+    before_html = (copy / "report.html").read_bytes()
+    shutil.rmtree(copy / "plots")
+    (copy / "report.html").unlink()
+    assert main(["report", str(copy)]) == 0
+    assert "report.html" in capsys.readouterr().out
+    assert {p.name: p.read_bytes() for p in (copy / "plots").glob("*.png")} == before
+    assert (copy / "report.html").read_bytes() == before_html
+
+
+def test_report_command_on_a_folder_without_results_is_an_input_error(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not a results folder" in capsys.readouterr().err
+
+
+def test_report_flags_failed_runs(folder, tmp_path):
+    import pandas as pd
+
+    copy = tmp_path / "copy"
+    shutil.copytree(folder, copy)
+    reps = pd.read_csv(copy / "replications.csv", keep_default_na=False)
+    reps.loc[1, "error"] = "RuntimeError: boom"
+    reps.to_csv(copy / "replications.csv", index=False)
+    assert main(["report", str(copy)]) == 0
+    html = (copy / "report.html").read_text()
+    assert "1 of 9 runs failed" in html and "RuntimeError: boom" in html
+
+
+@pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")),
+                    reason="no headless Chromium on this machine")
+def test_report_renders_in_headless_chromium(folder, tmp_path):
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    shot = tmp_path / "shot.png"
+    subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                    "--window-size=1200,3000", f"--screenshot={shot}", (folder / "report.html").as_uri()],
+                   capture_output=True, timeout=120, check=False)
+    assert shot.is_file() and shot.read_bytes().startswith(PNG)
+    from matplotlib.image import imread
+
+    pixels = imread(shot)
+    assert pixels.shape[0] == 3000 and pixels.shape[1] == 1200
+    assert pixels.std() > 0.05, "the page is not blank"
