@@ -552,6 +552,16 @@ def test_too_many_targets_refused_at_validation(capsys, tmp_path, targets):
     assert ": outdials[0].targets: expected a count of targets from 0 to 10,000,000" in msg
 
 
+def test_too_many_dial_attempts_refused_before_running(capsys, tmp_path):
+    """Each attempt is a record in memory: a bound from targets x attempts and horizon / after_dial."""
+    data = changed(("outdials.0.targets", 10_000_000), ("engine.timers", {"after_dial": "1ms"}))
+    msg = one(problems_of(capsys, tmp_path, data))
+    assert ": campaigns: expected at most 10,000,000 dial attempts in one replication" in msg
+    # the same list over a month at the engine's own 0.5 s step is fine: 31 days / 0.5 s < 10 M
+    rc, lines, _ = validate(capsys, write(tmp_path, changed(("outdials.0.targets", 10_000_000), ("horizon", "31d"))))
+    assert rc == 0, lines
+
+
 def test_too_many_agents(capsys, tmp_path):
     msg = one(problems_of(capsys, tmp_path, changed(("agents.0.count", 100_001))))
     assert "from 0 to 100,000" in msg

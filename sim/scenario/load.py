@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import math
 import os
 import re
 from pathlib import Path
@@ -30,6 +31,8 @@ from sim.scenario.schema import MAX_AGENTS, MAX_TARGETS, Scenario
 MAX_CSV_BYTES = 1024 * 1024 * 1024
 CSV_CHUNK_ROWS = 200_000
 MAX_RUNS = 1_000_000
+MAX_DIALS = 10_000_000
+"""Dial attempts one replication may make at most (each is a record kept in memory)."""
 DEST_COLUMNS = [f"destination_{i}" for i in range(5)]
 
 __all__ = [
@@ -127,6 +130,36 @@ def _limit_problems(file: str, scn: Scenario, data: dict) -> list[Problem]:
     if runs > MAX_RUNS:
         problems.append(Problem(file, "replications", f"expected at most {MAX_RUNS:,} runs (replications x service levels); found {runs:,}"))
     return problems
+
+
+def max_dials(scn: Scenario) -> int:
+    """An upper bound on one replication's dial attempts: per campaign, the lesser of its targets
+    times their attempts and the campaign's time divided by the step after a dial."""
+    outplans = {o.name: o for o in scn.outplans}
+    outdials = {o.name: o for o in scn.outdials}
+    step = scn.engine.timers.after_dial
+    total = 0
+    for c in scn.campaigns:
+        op, od = outplans.get(c.outplan), outdials.get(c.outdial)
+        if op is None or od is None:
+            continue
+        targets = od.targets if isinstance(od.targets, int) else len(scn.target_masks.get(od.name, b""))
+        by_list = targets * sum(op.max_try_count)
+        by_time = math.floor(max(scn.horizon - (c.start_at or 0.0), 0.0) / step) + 1
+        total += min(by_list, by_time)
+    return total
+
+
+def _dial_problems(file: str, scn: Scenario) -> list[Problem]:
+    bound = max_dials(scn)
+    if bound <= MAX_DIALS:
+        return []
+    return [Problem(
+        file, "campaigns",
+        f"expected at most {MAX_DIALS:,} dial attempts in one replication; this scenario allows up to {bound:,} "
+        "(per campaign the lesser of targets x sum of max_try_count, and its time / engine.timers.after_dial); "
+        "shorten the horizon or the target lists",
+    )]
 
 
 # --------------------------------------------------------------------------- CSV target lists
@@ -283,7 +316,8 @@ def parse_scenario(
     if scn is not None:
         problems += _limit_problems(file, scn, data)
         scn.source_path = file
-        problems += _read_targets(file, base, scn)
+        csv_problems = _read_targets(file, base, scn)
+        problems += csv_problems or _dial_problems(file, scn)
     else:
         problems += _missing_csv_problems(file, base, data)
     if problems:
