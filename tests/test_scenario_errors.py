@@ -699,7 +699,7 @@ def test_set_errors(capsys, item, path, expected):
     rc, lines, _ = validate(capsys, DEFAULT, "--set", item)
     assert rc == 2
     msg = one(lines).replace(str(DEFAULT), "FILE")
-    assert f": {path}: " in msg and expected in msg and f"from --set {item}" in msg
+    assert f": {path}: " in msg and expected in msg and f"set on the command line: {item})" in msg
 
 
 @pytest.mark.parametrize("item", ["agentscount", "=3", "agents..count=3"])

@@ -20,7 +20,7 @@ class Problem:
     line: Optional[int] = None
     """The line of the file the path starts at, when known."""
     origin: str = ""
-    """Where the value came from when not from the file, e.g. ``--set``."""
+    """Where the value came from when not from the file, e.g. ``set on the command line: seed=3``."""
 
     def __str__(self) -> str:
         where = f"{self.file}: {self.path}" if self.path else self.file
@@ -28,7 +28,7 @@ class Problem:
         if self.has_value:
             notes.append(f"found: {short(self.value)}")
         if self.origin:
-            notes.append(f"from {self.origin}")
+            notes.append(self.origin)
         elif self.line is not None:
             notes.append(f"line {self.line}")
         tail = f" ({'; '.join(notes)})" if notes else ""

@@ -31,7 +31,7 @@ def apply_overrides(
     problems: list[Problem] = []
     done: dict[str, str] = {}
     for item in overrides:
-        origin = f"--set {item}"
+        origin = f"set on the command line: {item}"
         if "=" not in item:
             problems.append(Problem(file, "", f"--set {item!r}: expected PATH=VALUE, e.g. --set agents.0.count=30"))
             continue
@@ -43,7 +43,7 @@ def apply_overrides(
         parts = [p.strip() for p in parts]
         value, error = parse_value(raw, "--set")
         if error is not None:
-            problems.append(Problem(file, path.strip(), f"--set value is not valid: {error}", raw, True, origin=origin))
+            problems.append(Problem(file, path.strip(), f"expected a plain YAML value; {error}", raw, True, origin=origin))
             continue
         loc = _set(data, parts, value, file, root, origin, problems)
         if loc is not None:
