@@ -19,7 +19,7 @@ def parse_duration(value: object) -> float:
     (5400.0, 600.0, 45.0)
     """
     if isinstance(value, bool):
-        raise ValueError(f"expected {DURATION_HELP}; true/false is not a duration")
+        raise ValueError(f"expected {DURATION_HELP}; true/false is not a duration")  # noqa: TRY004 (pydantic wants ValueError)
     if isinstance(value, (int, float)):
         try:
             seconds = float(value)
@@ -36,7 +36,7 @@ def parse_duration(value: object) -> float:
                 raise ValueError(f"expected {DURATION_HELP}") from None
             seconds = sum(float(n) * _UNITS[u] for n, u in _PART.findall(text))
     else:
-        raise ValueError(f"expected {DURATION_HELP}")
+        raise ValueError(f"expected {DURATION_HELP}")  # noqa: TRY004 (pydantic wants ValueError)
     if math.isnan(seconds) or math.isinf(seconds):
         raise ValueError("expected a finite duration")
     if seconds < 0:

@@ -179,8 +179,8 @@ def _read_targets(file: str, base: Path, scn: Scenario) -> list[Problem]:
             path = base / path
         where = f"outdials[{i}].targets"
 
-        def bad(message: str) -> None:
-            problems.append(Problem(file, where, message, od.targets, True))
+        def bad(message: str, where: str = where, target: str = od.targets) -> None:
+            problems.append(Problem(file, where, message, target, True))
 
         if path.is_dir():
             bad(f"expected a CSV file with columns destination_0..4; {str(path)!r} is a folder")
@@ -277,7 +277,7 @@ def _place(problems: list[Problem], lines: Lines, origins: dict[str, str]) -> li
 
 
 def _under(path: str, top: str) -> bool:
-    return path == top or path.startswith(top + ".") or path.startswith(top + "[")
+    return path == top or path.startswith((top + ".", top + "["))
 
 
 _LAST = re.compile(r"(\[\d+\]|\.[^.\[]*|^[^.\[]*)$")

@@ -314,8 +314,7 @@ def _translate(file: str, err: dict, root: type[BaseModel]) -> Problem:
     if typ in ("value_error", "assertion_error"):
         msg = str(err.get("msg", ""))
         for prefix in ("Value error, ", "Assertion failed, "):
-            if msg.startswith(prefix):
-                msg = msg[len(prefix):]
+            msg = msg.removeprefix(prefix)
         return Problem(file, path, msg, value, True)
 
     if typ in _EXPECT_TYPES:

@@ -12,7 +12,7 @@ from sim.units import parse_duration
 
 def _number(value: object) -> object:
     """A plain number: ``true``/``false`` and text are refused (pydantic would turn them into 1.0 or parse them)."""
-    if isinstance(value, bool) or isinstance(value, str):
+    if isinstance(value, (bool, str)):
         raise PydanticCustomError("float_type", "expected a number")
     return value
 
