@@ -283,6 +283,17 @@ def test_did_you_mean_comes_from_the_distribution_family_given(capsys, tmp_path)
     assert any("answer_delay.high: required field is missing" in ln for ln in lines)
 
 
+@pytest.mark.parametrize("path, value, allowed", [
+    ("agents.0.wrap_up", {"dist": "exponential", "mean": 5, "sd": 2}, "expected one of: dist, mean"),
+    ("campaigns.0.horizon", "1h", "expected one of: name, type, service_level"),
+    ("queues.0.count", 3, "expected one of: name, tags, routing_method"),
+])
+def test_a_field_of_another_model_is_not_suggested(capsys, tmp_path, path, value, allowed):
+    """'sd' is a lognormal's, 'horizon' the scenario's, 'count' an agent group's: not offered here."""
+    msg = one(problems_of(capsys, tmp_path, changed((path, value))))
+    assert "did you mean" not in msg and allowed in msg, msg
+
+
 def test_unknown_key_far_from_every_field_lists_the_fields(capsys, tmp_path):
     msg = one(problems_of(capsys, tmp_path, changed(("queues.0.zzzzzz", 1))))
     assert "expected one of: name, tags, routing_method, wait_timeout, service_timeout" in msg

@@ -18,7 +18,7 @@ from pydantic import BaseModel, BeforeValidator, ValidationError
 from pydantic.fields import FieldInfo
 
 from sim.scenario.errors import Problem, format_path, short
-from sim.units import parse_duration
+from sim.units import DURATION_HELP, parse_duration
 from sim.world import distributions as dists
 
 DIST_CLASSES: dict[str, type] = {
@@ -212,9 +212,7 @@ def describe(spot: Spot) -> str:
         return DIST_HELP
     if _is_duration(meta):
         rng = _range(meta, "s")
-        return "a duration: a number of seconds or text with a unit such as '500ms', '45s', '10m', '8h'" + (
-            f", {rng.strip()}" if rng else ""
-        )
+        return DURATION_HELP + (f", {rng.strip()}" if rng else "")
     if typing.get_origin(tp) is Literal:
         return "one of " + ", ".join(repr(v) for v in typing.get_args(tp))
     if tp is bool:
