@@ -293,13 +293,18 @@ class ExperimentResult:
 
     @property
     def calls(self) -> pd.DataFrame:
-        """A row per campaigncall of every run (only when the runs kept them: ``keep_calls=True``)."""
+        """A row per campaigncall of every run (only when the runs kept them: ``keep_calls=True``).
+
+        Categorical columns hold names (outcome, reason, result, queue_exit, and the campaign).
+        """
         if "calls" not in self._cache:
             frames = []
             for o in self.outputs:
                 if o.calls is None:
                     continue
                 df = pd.DataFrame(decode(o.calls))
+                names = np.asarray([c.name for c in self.scenarios[o.task.scenario].campaigns], dtype=object)
+                df["campaign"] = names[df["campaign"].to_numpy()]
                 for i, (k, v) in enumerate(self._keys(o).items()):
                     df.insert(i, k, v)
                 frames.append(df)

@@ -223,7 +223,7 @@ class Checkpoint:
             for col, arr in (cols or {}).items():
                 arrays[f"{prefix}.{col}"] = np.asarray(arr)
         buf = io.BytesIO()
-        np.savez_compressed(buf, **arrays)
+        np.savez(buf, **arrays)  # uncompressed: 10x less CPU in the main process, 4x the (temporary) disk
         atomic_write_bytes(path, buf.getvalue())
 
     def load(self, scenarios: list[Scenario], tasks, *, keep_calls: bool, horizon: Optional[float]) -> dict:

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import experiment
+from sim import experiment, results
 from sim.cli import main
 from sim.engine.simulation import Simulation
 
@@ -22,11 +22,17 @@ def sweep_scenario():
     return sim.load_scenario(DEFAULT, ['horizon="30m"', "replications=3", "service_levels=[50, 100, 200]"])
 
 
+@pytest.fixture
+def no_plots(monkeypatch):
+    """Tables only: drawing the plots is what costs time, and these tests are about the tables."""
+    monkeypatch.setattr(results, "render", lambda folder: [])
+
+
 def tables(folder: Path) -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in TABLES}
 
 
-def test_one_worker_two_workers_and_dask_give_identical_tables(tmp_path):
+def test_one_worker_two_workers_and_dask_give_identical_tables(tmp_path, no_plots):
     scn = sweep_scenario()
     sim.run(scn, out=tmp_path / "serial", workers=1)
     sim.run(scn, out=tmp_path / "process", workers=2)
@@ -92,6 +98,7 @@ def test_a_failing_run_is_recorded_and_the_sweep_goes_on(monkeypatch, tmp_path, 
     assert "1 of 6 runs failed" in (out / "report.html").read_text()
     # the finished runs stay on disk: a retry with --force runs only the failed one
     monkeypatch.setattr(experiment, "Simulation", Simulation)
+    monkeypatch.setattr(results, "render", lambda folder: [])
     ran: list = []
     monkeypatch.setattr(experiment, "run_task", _counting(experiment.run_task, ran))
     assert main(["run", str(DEFAULT), "--horizon", "20m", "--replications", "3", "--service-levels", "50,100",
@@ -144,7 +151,7 @@ class Dying(Simulation):
         return super().run()
 
 
-def test_a_killed_worker_stops_the_sweep_and_keeps_finished_runs(monkeypatch, tmp_path, capsys):
+def test_a_killed_worker_stops_the_sweep_and_keeps_finished_runs(monkeypatch, tmp_path, capsys, no_plots):
     monkeypatch.setattr(experiment, "Simulation", Dying)
     out = tmp_path / "out"
     args = ["run", str(DEFAULT), "--horizon", "20m", "--replications", "6", "--service-levels", "100",

@@ -29,6 +29,12 @@ def small_scenario(**overrides: object):
     return sim.load_scenario(DEFAULT, extra)
 
 
+@pytest.fixture
+def no_plots(monkeypatch):
+    """Tables only: drawing the plots is what costs time, and these tests are about the tables."""
+    monkeypatch.setattr(results, "render", lambda folder: [])
+
+
 def table_bytes(folder: Path) -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in (*TABLES, "calls.parquet")}
 
@@ -75,7 +81,7 @@ def test_tables_are_readable_by_pandas_with_the_documented_columns(folder):
     assert (per_run >= dials).all(), "every dial in the window is a row of calls.parquet"
 
 
-def test_resolved_scenario_loads_again_and_gives_the_same_tables(folder, tmp_path):
+def test_resolved_scenario_loads_again_and_gives_the_same_tables(folder, tmp_path, no_plots):
     scn = sim.load_scenario(folder / "scenario.resolved.yaml")
     assert scn.engine.service_level_rule == "agent_side", "the resolved file writes every switch out"
     again = sim.run(scn, out=tmp_path / "again")
@@ -95,7 +101,7 @@ def test_provenance_names_versions_seed_command_and_switches(folder):
     assert prov["started"] <= prov["finished"] and prov["wall_s"] > 0
 
 
-def test_existing_folder_is_refused_without_force_and_replaced_whole_with_it(folder, tmp_path, capsys):
+def test_existing_folder_is_refused_without_force_and_replaced_whole_with_it(folder, tmp_path, no_plots, capsys):
     out = tmp_path / "out"
     out.mkdir()
     (out / "mine.txt").write_text("keep me")
@@ -113,7 +119,7 @@ class Stop(Exception):
     pass
 
 
-def test_interrupted_sweep_resumes_without_running_finished_runs_again(folder, tmp_path):
+def test_interrupted_sweep_resumes_without_running_finished_runs_again(folder, tmp_path, no_plots):
     out = tmp_path / "out"
     seen: list = []
 
@@ -138,7 +144,7 @@ def test_interrupted_sweep_resumes_without_running_finished_runs_again(folder, t
     assert not results.partial_path(out).exists()
 
 
-def test_kept_runs_of_another_scenario_are_not_reused(tmp_path):
+def test_kept_runs_of_another_scenario_are_not_reused(tmp_path, no_plots):
     out = tmp_path / "out"
 
     def stop(o):
@@ -151,7 +157,7 @@ def test_kept_runs_of_another_scenario_are_not_reused(tmp_path):
     assert len(ran) == 4 and not any(o.reused for o in result.outputs), "a different seed must not reuse runs"
 
 
-def test_a_damaged_kept_run_is_run_again(tmp_path):
+def test_a_damaged_kept_run_is_run_again(tmp_path, no_plots):
     out = tmp_path / "out"
 
     def stop(o):
@@ -166,10 +172,10 @@ def test_a_damaged_kept_run_is_run_again(tmp_path):
     assert len(ran) == 4
 
 
-def test_sweep_killed_with_sigkill_resumes_from_the_command_line(tmp_path):
+def test_sweep_killed_with_sigkill_resumes_from_the_command_line(tmp_path, no_plots):
     """A real kill: the process dies between runs, without any chance to clean up."""
     out = tmp_path / "out"
-    cmd = [sys.executable, "-m", "sim", "run", str(DEFAULT), "--horizon", "4h", "--replications", "12",
+    cmd = [sys.executable, "-m", "sim", "run", str(DEFAULT), "--horizon", "4h", "--replications", "8",
            "--service-levels", "100", "--out", str(out), "--format", "csv"]
     env = {**os.environ, "MPLBACKEND": "Agg"}
     runs_dir = results.partial_path(out) / "runs"
@@ -184,14 +190,14 @@ def test_sweep_killed_with_sigkill_resumes_from_the_command_line(tmp_path):
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
     kept = len(list(runs_dir.glob("*.npz")))
-    assert not out.exists() and 3 <= kept < 12
+    assert not out.exists() and 3 <= kept < 8
 
     done = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert done.returncode == 0, done.stderr
     prov = json.loads((out / "provenance.json").read_text())
-    assert prov["runs"]["reused_from_partial"] == kept and prov["runs"]["run_now"] == 12 - kept
+    assert prov["runs"]["reused_from_partial"] == kept and prov["runs"]["run_now"] == 8 - kept
 
-    scn = sim.load_scenario(DEFAULT, ['horizon="4h"', "replications=12", "service_levels=[100]"])
+    scn = sim.load_scenario(DEFAULT, ['horizon="4h"', "replications=8", "service_levels=[100]"])
     sim.run(scn, out=tmp_path / "whole")
     assert table_bytes(out) == table_bytes(tmp_path / "whole")
 
