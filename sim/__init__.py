@@ -9,11 +9,25 @@ retries, outdial targets, queue and agents) in SimPy.
     >>> result.summary                                          # doctest: +SKIP
 """
 
-from sim.experiment import ExperimentResult, run
+from typing import TYPE_CHECKING
+
 from sim.scenario import Scenario, ScenarioError, load_scenario
+
+if TYPE_CHECKING:  # pragma: no cover
+    from sim.experiment import ExperimentResult, run
 
 __version__ = "0.1.0"
 ENGINE_VERSION = "voipbin-2bf22fa4e87d"
 """The VoIPbin snapshot whose behaviour the engine reproduces (shared/docs/voipbin-code-notes.md)."""
 
 __all__ = ["ExperimentResult", "Scenario", "ScenarioError", "load_scenario", "run", "__version__", "ENGINE_VERSION"]
+
+
+def __getattr__(name: str):
+    """``sim.run`` and ``sim.ExperimentResult`` load pandas and scipy only when first used, so
+    ``pacing-sim validate`` starts fast."""
+    if name in ("run", "ExperimentResult"):
+        from sim import experiment
+
+        return getattr(experiment, name)
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")
