@@ -302,3 +302,15 @@ def test_warmup_excludes_early_events():
     r = run(scenario({"engine": {"flow_campaigncall": "done_on_end"}}, campaign={"type": "flow", "queue": None}, warmup="3s"))
     assert r.m["dials"] == 6
     assert r.m["dials_per_hour"] == pytest.approx(7200)
+
+
+def test_queue_rings_only_the_newest_page_of_agents():
+    """The queue lists available agents newest-created first, one page at a time: with
+    page_size 3 and 5 agents, only the last three created (indexes 2, 3, 4) are ever rung.
+    Each person answers and talks 1 s, so every agent stays available most of the time."""
+    scn = scenario({"population": {"outcome": [{"human": 1.0}]}, "outdials": [{"name": "od", "targets": 60}],
+                    "engine": {"timers": {"page_size": 3}}},
+                   agents=agents(5, talk_time={"dist": "constant", "value": 1}), horizon="10m")
+    r = run(scn)
+    rung = set(r.cols["agent"][r.cols["agent"] >= 0].tolist())
+    assert rung == {2, 3, 4}

@@ -3,7 +3,7 @@
 The loop sleeps while nobody waits, wakes ``queue_step`` after a caller starts waiting, then
 runs every ``queue_step`` while someone waits (``queue_idle_step`` while no agent is
 available). Each step takes one waiting queuecall (the newest, as coded) and a uniformly random
-available agent among the first page, and rings that agent.
+available agent among the first page (newest-created agents first), and rings that agent.
 """
 
 from __future__ import annotations
@@ -95,8 +95,11 @@ def queue_loop(sim: "Simulation", q: Queue):
             key = waiting.pop() if newest else waiting.pop(0)
             cc = q.wait_calls.pop(key)
             cc.in_queue = False
+            # the agent list comes newest-created first (tm_create DESC), one page of at most
+            # page_size: with more agents available, only the newest page is ever rung
             n = len(avail)
-            agent = agents[avail[int(choose() * (n if n < page else page))]]
+            m = n if n < page else page
+            agent = agents[avail[n - m + int(choose() * m)]]
             agent_unavailable(sim, agent, RINGING, True)
             cc.wake.succeed(agent)
             yield env.timeout(step)
