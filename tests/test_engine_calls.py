@@ -307,10 +307,10 @@ def test_warmup_excludes_early_events():
 def test_queue_rings_only_the_newest_page_of_agents():
     """The queue lists available agents newest-created first, one page at a time: with
     page_size 3 and 5 agents, only the last three created (indexes 2, 3, 4) are ever rung.
-    Each person answers and talks 1 s, so every agent stays available most of the time."""
+    SL 34 allows floor(3*34/100) = 1 live call, so each assignment finds all five available."""
     scn = scenario({"population": {"outcome": [{"human": 1.0}]}, "outdials": [{"name": "od", "targets": 60}],
                     "engine": {"timers": {"page_size": 3}}},
                    agents=agents(5, talk_time={"dist": "constant", "value": 1}), horizon="10m")
-    r = run(scn)
+    r = run(scn, 34)
     rung = set(r.cols["agent"][r.cols["agent"] >= 0].tolist())
     assert rung == {2, 3, 4}
