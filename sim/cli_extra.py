@@ -73,6 +73,7 @@ def cmd_tune(args: argparse.Namespace) -> int:
         res = tune(scn, max_abandon=args.max_abandon, metric=args.metric, min_occupancy=args.min_occupancy,
                    objective=args.objective, range=args.range, replications=args.replications,
                    max_replications=args.max_replications, budget=args.budget, start=args.service_levels,
+                   tolerance=args.tolerance,
                    workers=args.workers, executor=args.executor, scheduler=args.scheduler, log=log)
     except RunsFailed as exc:
         print(f"pacing-sim: {exc}", file=sys.stderr)
@@ -222,6 +223,8 @@ def register(sub) -> None:
     p.add_argument("--max-replications", type=cli.positive_int, metavar="N",
                    help="most replications for an undecided level (default 4x --replications)")
     p.add_argument("--budget", type=cli.positive_int, metavar="RUNS", help="most runs in all (default 50x --replications)")
+    p.add_argument("--tolerance", type=cli.positive_int, default=1, metavar="LEVELS",
+                   help="stop bisecting when the bracket is this narrow (default 1: the exact integer level)")
     add_scenario_options(p)
     add_executor_options(p)
     p.add_argument("--format", choices=("table", "json"), default="table")

@@ -5,20 +5,26 @@ metric (``abandon_rate`` by default) is within the limit, and, with a minimum oc
 lower bound of the occupancy interval is at or above it. It is *infeasible* when the interval
 lies wholly on the wrong side, *unclear* in between, and *undefined* when the constraint metric
 is known in fewer than two replications (no human answered: nothing to certify). Only feasible
-levels can be chosen; among them the one with the highest mean objective wins.
+levels can be chosen; among them the one with the highest mean objective wins (of levels with
+identical runs, the lowest).
 
 The search (``tune``):
 
 1. **Widen**: a ladder 0, 25, 50, 100, 200, ... (doubling, inside ``range``), one level at a
    time, until the constraint binds (a clearly infeasible level that is not clearly better than
-   the one before), the objective stops improving (two feasible levels in a row no better than
-   the best so far), the behaviour saturates (a level whose runs equal the previous level's run
-   for run: higher levels change nothing), or the range ends.
-2. **Refine** around the best feasible level: bisect on integers toward a neighbour that is
-   infeasible (the constraint binds in between); add replications (doubling, up to
-   ``max_replications``) to a neighbour whose constraint is unclear and whose objective is
-   higher; bisect toward a feasible neighbour only when the chosen level is a local maximum of
-   the objective and the paired difference to that neighbour is significant.
+   the one before, twice, or significantly worse once), the objective stops improving (two
+   feasible levels in a row no better than the best so far), the behaviour saturates (three
+   rungs in a row with identical runs, calls placed: the capacity check no longer binds), or the
+   range ends.
+2. **Refine** around every *contender* (a feasible level whose objective is not significantly
+   below the best's): bisect on integers toward a neighbour that is not feasible (the
+   constraint binds in between), down to ``tolerance`` levels; add replications (doubling, up
+   to ``max_replications``) to a neighbour whose constraint is unclear and whose objective is
+   not significantly lower; bisect toward a feasible neighbour only when the best level is a
+   local maximum of the objective and the paired difference to that neighbour is significant.
+   With no feasible level yet, undecided levels get replications first, then the gap between
+   two levels failing *different* constraints (abandons at one, occupancy at the other) is
+   bisected.
 3. Stop when nothing is left to decide or the next step would exceed ``budget`` runs.
 
 Every level runs the same replications 0..n-1 (common random numbers), so comparisons between
@@ -99,6 +105,8 @@ class TuneResult:
     budget: int
     budget_exhausted: bool
     notes: list[str]
+    equivalent: list[int] = field(default_factory=list)
+    """Evaluated levels whose runs are identical to the chosen level's (the chosen one is the lowest)."""
     levels: dict[int, Level] = field(repr=False, default_factory=dict)
 
     @property
@@ -118,9 +126,22 @@ class TuneResult:
             "clear": self.clear,
             "budget": self.budget,
             "budget_exhausted": self.budget_exhausted,
+            "equivalent_levels": self.equivalent,
             "evaluated": self.evaluated,
             "notes": self.notes,
         }
+
+    @property
+    def summary(self):
+        """Every evaluated level as ``ExperimentResult.summary`` has it: a row per level and metric."""
+        import pandas as pd
+
+        rows = []
+        for sl in sorted(self.levels):
+            lv = self.levels[sl]
+            for m in lv.values:
+                rows.append({"scenario": self.scenario, "service_level": sl, "metric": m, **lv.summary(m)})
+        return pd.DataFrame(rows, columns=["scenario", "service_level", "metric", "mean", "sd", "ci_low", "ci_high", "n"])
 
     def table(self):
         """A row per evaluated level: status, n, and mean/bounds of the constraint and objective."""
@@ -167,7 +188,7 @@ def ladder(low: int, high: Optional[int], start: Optional[list[int]] = None) -> 
 class _Search:
     def __init__(self, evaluate: Evaluator, *, metric: str, max_abandon: float, min_occupancy: Optional[float],
                  objective: str, low: int, high: Optional[int], replications: int, max_replications: int,
-                 budget: int, start: Optional[list[int]], log: Optional[Callable[[str], None]]):
+                 budget: int, start: Optional[list[int]], log: Optional[Callable[[str], None]], tolerance: int = 1):
         self.evaluate_fn = evaluate
         self.metric = metric
         self.limit = max_abandon
@@ -177,6 +198,7 @@ class _Search:
         self.reps = replications
         self.max_reps = max_replications
         self.budget = budget
+        self.tolerance = max(1, int(tolerance))
         self.start = start
         self.log = log or (lambda _msg: None)
         self.levels: dict[int, Level] = {}
@@ -255,6 +277,17 @@ class _Search:
         above = [x for x in self.levels if x > sl]
         return (max(below) if below else None), (min(above) if above else None)
 
+    def equivalent(self, sl: int) -> list[int]:
+        """The evaluated levels next to ``sl`` (a contiguous run of them) whose runs equal its own."""
+        order = sorted(self.levels)
+        i = order.index(sl)
+        lo = hi = i
+        while lo > 0 and self.same_runs(sl, order[lo - 1]):
+            lo -= 1
+        while hi + 1 < len(order) and self.same_runs(sl, order[hi + 1]):
+            hi += 1
+        return order[lo:hi + 1]
+
     def describe(self, sl: int) -> str:
         c = self.levels[sl].summary(self.metric)
         o = self.levels[sl].summary(self.objective)
@@ -262,33 +295,42 @@ class _Search:
 
     def same_runs(self, a: int, b: int) -> bool:
         la, lb = self.levels[a], self.levels[b]
-        if la.n != lb.n:
+        n = min(la.n, lb.n)
+        if n == 0:
             return False
         keys = {self.metric, self.objective, "occupancy", "dials_per_hour"}
         keys = [k for k in keys if k in la.values or k in lb.values]
-        return all(k in la.values and k in lb.values and np.array_equal(la.values[k], lb.values[k], equal_nan=True)
-                   for k in keys)
+        return all(k in la.values and k in lb.values
+                   and np.array_equal(la.values[k][:n], lb.values[k][:n], equal_nan=True) for k in keys)
 
     # ------------------------------------------------------------------ phases
 
     def widen(self) -> None:
         rungs = ladder(self.low, self.high, self.start)
-        no_gain = 0
+        no_gain = stuck = same = 0
         prev: Optional[int] = None
         for sl in rungs:
             if not self.run(sl, self.reps):
                 return
             st = self.status(sl)
-            if prev is not None and self.same_runs(prev, sl):
-                if self.high is None or sl < self.high:
-                    self.notes.append(f"levels {prev} and {sl} gave identical runs: the capacity check no longer "
-                                      f"binds, so higher levels behave the same; stopped widening at {sl}")
+            dialled = np.nan_to_num(self.levels[sl].values.get("dials_per_hour", np.ones(1))).max() > 0
+            same = 0 if prev is None or not dialled or not self.same_runs(prev, sl) else same + 1
+            if same >= 2:
+                self.notes.append(f"stopped widening at {sl}: three levels in a row, up to {sl}, gave identical runs "
+                                  "(the capacity check no longer binds, so higher levels behave the same)")
                 return
-            if st == INFEASIBLE and prev is not None and self.status(prev) != UNDEFINED and not self.improving(prev, sl):
-                self.notes.append(f"stopped widening at {sl}: the constraint fails there and is not significantly "
-                                  f"better than at {prev} (paired difference of {self.metric} "
-                                  f"{_fmt(self.diff(prev, sl, self.metric), signed=True)})")
-                return
+            if st == INFEASIBLE and prev is not None and self.status(prev) != UNDEFINED:
+                c = self.levels[sl].summary(self.metric)
+                worse = _upper_verdict(c, self.limit) == INFEASIBLE and self.significantly_lower(sl, prev, self.metric)
+                stuck = 0 if self.improving(prev, sl) else stuck + 1
+                if worse or stuck >= 2:
+                    why = "significantly worse" if worse else "not significantly better"
+                    self.notes.append(f"stopped widening at {sl}: the constraint fails there and is {why} than at "
+                                      f"{prev} (paired difference of {self.metric} "
+                                      f"{_fmt(self.diff(prev, sl, self.metric), signed=True)})")
+                    return
+            else:
+                stuck = 0
             if st == FEASIBLE:
                 earlier = [x for x in self.feasible() if x != sl]
                 if earlier:
@@ -336,7 +378,7 @@ class _Search:
         order = sorted(self.levels)
         for a, b in zip(order, order[1:]):
             va, vb = self.violations(a), self.violations(b)
-            if b - a > 1 and va and vb and not (va & vb):
+            if b - a > self.tolerance and va and vb and not (va & vb):
                 return self.run((a + b) // 2, self.reps)
         return False
 
@@ -374,7 +416,7 @@ class _Search:
                 if nb is None:
                     continue
                 st = self.status(nb)
-                gap = abs(nb - c) > 1
+                gap = abs(nb - c) > self.tolerance
                 mid = (c + nb) // 2 if nb > c else (c + nb + 1) // 2
                 if st == UNCLEAR and self.levels[nb].n < self.max_reps \
                         and not self.significantly_lower(b, nb, self.objective):
@@ -490,6 +532,7 @@ def tune(
     max_replications: Optional[int] = None,
     budget: Optional[int] = None,
     start: Optional[list[int]] = None,
+    tolerance: int = 1,
     workers: int = 1,
     executor: Optional[str] = None,
     scheduler: Optional[str] = None,
@@ -504,7 +547,8 @@ def tune(
     until the constraint binds). ``replications`` (default: the scenario's) is the first batch at
     each level; an undecided level gets more, doubling up to ``max_replications`` (default 4x).
     ``budget`` caps the total runs (default 50 x ``replications``). ``start`` replaces the
-    lower rungs of the ladder with levels of your choice. ``evaluate`` replaces the simulator
+    lower rungs of the ladder with levels of your choice. ``tolerance`` stops the bisection when
+    the bracket is that many levels wide (1: the exact integer). ``evaluate`` replaces the simulator
     (for tests: ``(level, replications) -> [metrics per replication]``).
     """
     if metric not in CONSTRAINT_METRICS:
@@ -532,7 +576,7 @@ def tune(
 
     s = _Search(evaluate, metric=metric, max_abandon=max_abandon, min_occupancy=min_occupancy, objective=objective,
                 low=low, high=high, replications=replications, max_replications=max_replications, budget=budget,
-                start=start, log=log)
+                start=start, log=log, tolerance=tolerance)
     s.widen()
     s.refine()
 
@@ -540,8 +584,13 @@ def tune(
     evaluated = [s.entry(sl, chosen) for sl in sorted(s.levels)]
     rejected: list[dict] = []
     clear = not s.budget_exhausted
+    equivalent: list[int] = []
     if chosen is not None:
-        for nb in s.neighbours(chosen):
+        equivalent = s.equivalent(chosen)
+        if len(equivalent) > 1:
+            s.notes.append(f"levels {equivalent[0]} to {equivalent[-1]} gave identical runs (the capacity rule takes "
+                           f"the same decisions at every level in between); {chosen}, the lowest, is reported")
+        for nb in (s.neighbours(equivalent[0])[0], s.neighbours(equivalent[-1])[1]):
             if nb is not None:
                 rejected.append(s.entry(nb, chosen))
         undecided = sorted({nb for c in s.contenders(chosen) for nb in s.neighbours(c)
@@ -573,5 +622,6 @@ def tune(
         budget=budget,
         budget_exhausted=s.budget_exhausted,
         notes=s.notes,
+        equivalent=equivalent,
         levels=s.levels,
     )
