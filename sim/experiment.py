@@ -14,7 +14,7 @@ import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 import numpy as np
 import pandas as pd
@@ -298,19 +298,22 @@ class ExperimentResult:
         Categorical columns hold names (outcome, reason, result, queue_exit, and the campaign).
         """
         if "calls" not in self._cache:
-            frames = []
-            for o in self.outputs:
-                if o.calls is None:
-                    continue
-                df = pd.DataFrame(decode(o.calls))
-                names = np.asarray([c.name for c in self.scenarios[o.task.scenario].campaigns], dtype=object)
-                df["campaign"] = names[df["campaign"].to_numpy()]
-                for i, (k, v) in enumerate(self._keys(o).items()):
-                    df.insert(i, k, v)
-                frames.append(df)
+            frames = list(self.call_frames())
             self._cache["calls"] = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
                 columns=["scenario", "service_level", "replication", *CALL_COLUMNS])
         return self._cache["calls"]
+
+    def call_frames(self) -> Iterator[pd.DataFrame]:
+        """The calls table one run at a time, in run order (to write it without holding it whole)."""
+        for o in self.outputs:
+            if o.calls is None:
+                continue
+            df = pd.DataFrame(decode(o.calls))
+            names = np.asarray([c.name for c in self.scenarios[o.task.scenario].campaigns], dtype=object)
+            df["campaign"] = names[df["campaign"].to_numpy()]
+            for i, (k, v) in enumerate(self._keys(o).items()):
+                df.insert(i, k, v)
+            yield df
 
     @property
     def has_calls(self) -> bool:

@@ -429,14 +429,23 @@ def _csv(df: pd.DataFrame) -> bytes:
     return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
-def _parquet(df: pd.DataFrame) -> bytes:
+def write_calls(result, path: Path) -> None:
+    """``calls.parquet``, a row group per run, written run by run (never the whole table in memory)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    table = pa.Table.from_pandas(df, preserve_index=False)
-    buf = io.BytesIO()
-    pq.write_table(table, buf, compression="zstd")
-    return buf.getvalue()
+    writer = None
+    try:
+        for df in result.call_frames():
+            table = pa.Table.from_pandas(df, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+            writer.write_table(table.cast(writer.schema))
+        if writer is None:  # no finished run: an empty table with the columns
+            result.calls.to_parquet(path, index=False)
+    finally:
+        if writer is not None:
+            writer.close()
 
 
 def write_tables(result, folder: Path) -> None:
@@ -444,7 +453,7 @@ def write_tables(result, folder: Path) -> None:
     (folder / SUMMARY).write_bytes(_csv(result.summary))
     (folder / REPLICATIONS).write_bytes(_csv(result.replications))
     (folder / TIMESERIES).write_bytes(_csv(result.timeseries))
-    (folder / CALLS).write_bytes(_parquet(result.calls))
+    write_calls(result, folder / CALLS)
     several = len(result.scenarios) > 1
     note = (
         f"The first of {len(result.scenarios)} scenarios of this sweep; each one is in {SCENARIOS_DIR}/."
@@ -508,7 +517,8 @@ def _sync_tree(folder: Path) -> None:
 
 
 def read_folder(folder: str | os.PathLike, *, all_calls: bool = False) -> Tables:
-    """Read a results folder back (the calls: only the columns the plots need, unless ``all_calls``)."""
+    """Read a results folder back (of the calls only the live answers and the columns the plots need,
+    unless ``all_calls``)."""
     folder = Path(folder)
     missing = [n for n in (SUMMARY, REPLICATIONS, TIMESERIES) if not (folder / n).is_file()]
     if missing:
@@ -524,9 +534,13 @@ def read_folder(folder: str | os.PathLike, *, all_calls: bool = False) -> Tables
     if (folder / CALLS).is_file():
         import pyarrow.parquet as pq
 
-        names = pq.read_schema(folder / CALLS).names
-        cols = None if all_calls else [c for c in WAIT_COLUMNS if c in names]
-        calls = pd.read_parquet(folder / CALLS, columns=cols)
+        if all_calls:
+            calls = pd.read_parquet(folder / CALLS)
+        else:  # what the wait plots use: live answers, a few columns (a small part of a big table)
+            names = pq.read_schema(folder / CALLS).names
+            cols = [c for c in WAIT_COLUMNS if c in names]
+            filters = [("outcome", "==", "human")] if "outcome" in names else None
+            calls = pd.read_parquet(folder / CALLS, columns=cols, filters=filters)
     prov = json.loads((folder / PROVENANCE).read_text(encoding="utf-8")) if (folder / PROVENANCE).is_file() else {}
     docs = []
     files = sorted((folder / SCENARIOS_DIR).glob("*.resolved.yaml")) if (folder / SCENARIOS_DIR).is_dir() else []
