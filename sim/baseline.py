@@ -612,6 +612,10 @@ def scenario_warnings(baseline: dict, scenario) -> list[str]:
                    "(Welch test unless --test paired)")
     if baseline.get("replications") not in (None, scenario.replications):
         out.append(f"{scenario.replications} replications per level, the baseline has {baseline.get('replications')}")
+    n = min(scenario.replications, baseline.get("replications") or scenario.replications)
+    if n < 5:
+        out.append(f"{n} replications per level: the check can only see large changes (use 5 or more, 10 for "
+                   "changes of a few per cent)")
     old_v, new_v = baseline.get("versions") or {}, versions()
     for key in ("pacing_sim", "engine"):
         if old_v.get(key) and old_v.get(key) != new_v.get(key):

@@ -174,3 +174,46 @@ def test_write_is_atomic_and_readable(tmp_path):
     assert [p.name for p in path.parent.iterdir()] == ["b.json"]
     with pytest.raises(BaselineError):
         read_baseline(tmp_path / "nothing.json")
+
+
+# ----------------------------------------------------------------------------- the CI example
+
+
+def test_example_workflow_parses_and_uses_real_options():
+    import yaml
+
+    from sim.cli import build_parser
+
+    from pathlib import Path
+
+    doc = yaml.safe_load(Path("examples/ci/pacing-check.yml").read_text())
+    steps = doc["jobs"]["pacing"]["steps"]
+    command = next(s["run"] for s in steps if "pacing-sim check" in str(s.get("run", "")))
+    args = command.replace("${{ matrix.scenario }}", "x").split()[1:]
+    assert build_parser().parse_args(args).command == "check"
+
+
+def test_example_ci_script_exit_codes(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if shutil.which("bash") is None:
+        pytest.skip("no bash")
+    (tmp_path / "scenarios").mkdir()
+    (tmp_path / "baselines").mkdir()
+    text = Path("scenarios/default.yaml").read_text()
+    text = text.replace("horizon: 8h", "horizon: 10m").replace("replications: 10", "replications: 3")
+    text = text.replace("service_levels: [50, 100, 150, 200, 300]", "service_levels: [100, 200]")
+    (tmp_path / "scenarios" / "s.yaml").write_text(text)
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    script = str(Path("examples/ci/run-check.sh").resolve())
+    assert main(["baseline", str(tmp_path / "scenarios" / "s.yaml"), "-o", str(tmp_path / "baselines" / "s.json")]) == 0
+    run = subprocess.run(["bash", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "reports" / "s.xml").is_file()
+    (tmp_path / "baselines" / "s.json").write_text("{")
+    run = subprocess.run(["bash", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert run.returncode == 2 and "not a pacing-sim baseline" in run.stderr

@@ -137,17 +137,17 @@ def patient():
 def test_tune_matches_a_brute_force_sweep_with_fewer_runs(patient):
     res = tune(patient, max_abandon=0.03, replications=4)
     assert res.found, res.notes
-    grid = list(range(0, 1601, 25))
-    brute = sim.run(patient, service_levels=grid, replications=8)
+    grid = list(range(0, 1201, 25))
+    brute = sim.run(patient, service_levels=grid, replications=6)
     summ = brute.metric_summary()
     feasible = [sl for sl in grid if summ[sl]["abandon_rate"]["n"] >= 2
                 and summ[sl]["abandon_rate"]["ci_high"] <= 0.03]
     best = max(feasible, key=lambda sl: summ[sl]["throughput_per_hour"]["mean"])
     ours = summ.get(res.service_level) or sim.run(patient, service_levels=[res.service_level],
-                                                 replications=8).metric_summary()[res.service_level]
+                                                 replications=6).metric_summary()[res.service_level]
     b, o = summ[best]["throughput_per_hour"], ours["throughput_per_hour"]
     assert o["ci_high"] >= b["ci_low"], f"tune chose {res.service_level} ({o}), the sweep {best} ({b})"
-    assert res.runs < len(grid) * 8
+    assert res.runs < len(grid) * 6
 
 
 def test_cli_json_shape_and_exit_codes(capsys):
