@@ -13,7 +13,7 @@ import math
 import sys
 
 from sim import cli
-from sim.cli import EXIT_FAIL, EXIT_INPUT, EXIT_OK, InputError, add_executor_options, add_scenario_options, jsonable
+from sim.cli import EXIT_FAIL, EXIT_OK, InputError, add_executor_options, add_scenario_options, jsonable
 
 
 def parse_rate(text: str) -> float:

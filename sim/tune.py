@@ -33,6 +33,7 @@ levels are paired over their common replications.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Optional
@@ -154,7 +155,7 @@ class TuneResult:
                 s = e.get(key)
                 if s is None:
                     continue
-                name = e[f"{key}_metric"] if f"{key}_metric" in e else key
+                name = e.get(f"{key}_metric", key)
                 row[f"{name}_mean"] = s["mean"]
                 row[f"{name}_ci_low"] = s["ci_low"]
                 row[f"{name}_ci_high"] = s["ci_high"]
@@ -376,7 +377,7 @@ class _Search:
             sl = max(cands, key=lambda x: (self.obj(x), -x))
             return self.run(sl, min(self.levels[sl].n, self.max_reps - self.levels[sl].n))
         order = sorted(self.levels)
-        for a, b in zip(order, order[1:]):
+        for a, b in itertools.pairwise(order):
             va, vb = self.violations(a), self.violations(b)
             if b - a > self.tolerance and va and vb and not (va & vb):
                 return self.run((a + b) // 2, self.reps)
@@ -527,7 +528,7 @@ def tune(
     metric: str = "abandon_rate",
     min_occupancy: Optional[float] = None,
     objective: str = "throughput_per_hour",
-    range: Optional[tuple[Optional[int], Optional[int]]] = None,  # noqa: A002  (the CLI's --range)
+    range: Optional[tuple[Optional[int], Optional[int]]] = None,  # the CLI's --range
     replications: Optional[int] = None,
     max_replications: Optional[int] = None,
     budget: Optional[int] = None,

@@ -11,8 +11,18 @@ import pytest
 from scipy import stats
 
 import sim
-from sim.baseline import (BaselineError, compare, holm, make_baseline, maxt_adjusted, paired, read_baseline,
-                          run_experiment, welch, write_baseline)
+from sim.baseline import (
+    BaselineError,
+    compare,
+    holm,
+    make_baseline,
+    maxt_adjusted,
+    paired,
+    read_baseline,
+    run_experiment,
+    welch,
+    write_baseline,
+)
 from sim.cli import main
 from sim.metrics import HEADLINE
 
@@ -180,11 +190,11 @@ def test_write_is_atomic_and_readable(tmp_path):
 
 
 def test_example_workflow_parses_and_uses_real_options():
+    from pathlib import Path
+
     import yaml
 
     from sim.cli import build_parser
-
-    from pathlib import Path
 
     doc = yaml.safe_load(Path("examples/ci/pacing-check.yml").read_text())
     steps = doc["jobs"]["pacing"]["steps"]
@@ -211,9 +221,9 @@ def test_example_ci_script_exit_codes(tmp_path):
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
     script = str(Path("examples/ci/run-check.sh").resolve())
     assert main(["baseline", str(tmp_path / "scenarios" / "s.yaml"), "-o", str(tmp_path / "baselines" / "s.json")]) == 0
-    run = subprocess.run(["bash", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    run = subprocess.run(["bash", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stderr
     assert (tmp_path / "reports" / "s.xml").is_file()
     (tmp_path / "baselines" / "s.json").write_text("{")
-    run = subprocess.run(["bash", script], cwd=tmp_path, env=env, capture_output=True, text=True)
+    run = subprocess.run(["bash", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
     assert run.returncode == 2 and "not a pacing-sim baseline" in run.stderr
