@@ -146,6 +146,10 @@ def tune_text(res) -> str:
 def cmd_baseline(args: argparse.Namespace) -> int:
     from sim.baseline import make_baseline, run_experiment, write_baseline
 
+    from pathlib import Path
+
+    if Path(args.output).is_dir():
+        raise InputError(f"{args.output}: is a folder; give the baseline file to write, e.g. {args.output}/baseline.json")
     scn = _scenario(args)
     try:
         values = run_experiment(scn, workers=args.workers, executor=args.executor, scheduler=args.scheduler)
@@ -153,7 +157,10 @@ def cmd_baseline(args: argparse.Namespace) -> int:
         print(f"pacing-sim: no baseline written: {exc}", file=sys.stderr)
         return EXIT_FAIL
     doc = make_baseline(scn, values, command=getattr(args, "argv", None) or ["pacing-sim", *sys.argv[1:]])
-    path = write_baseline(doc, args.output)
+    try:
+        path = write_baseline(doc, args.output)
+    except OSError as exc:
+        raise InputError(f"{args.output}: cannot write the baseline: {exc.strerror or exc}") from None
     print(f"wrote {path}: {scn.name}, service levels {','.join(map(str, values))}, "
           f"{scn.replications} replications each, seed {scn.seed}, scenario {doc['scenario']['hash'][:19]}")
     return EXIT_OK
@@ -190,8 +197,11 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.junit_xml:
         from pathlib import Path
 
-        Path(args.junit_xml).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.junit_xml).write_text(report.junit_xml())
+        try:
+            Path(args.junit_xml).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.junit_xml).write_text(report.junit_xml())
+        except OSError as exc:
+            raise InputError(f"{args.junit_xml}: cannot write the JUnit report: {exc.strerror or exc}") from None
     if args.format == "json":
         print(json.dumps(jsonable(report.to_dict()), indent=2))
     else:
@@ -208,9 +218,11 @@ def register(sub) -> None:
 
     p = sub.add_parser("tune", help="find the service level with the best objective within an abandon limit",
                        description="Find the service level with the most throughput (or occupancy) whose abandon "
-                                   "rate's upper 95 %% confidence bound stays within the limit. Widens upward until "
+                                   "rate's upper 95 % confidence bound stays within the limit. Widens upward until "
                                    "the constraint binds, then bisects where it binds, adding replications where "
-                                   "the decision is not clear.")
+                                   "the decision is not clear. --service-levels gives the first levels to try "
+                                   "(default 0, 25, 50, 100, ... doubling). Exit 0: a level found; 1: none "
+                                   "satisfies the constraint; 2: bad input.")
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file (default: the bundled default)")
     p.add_argument("--max-abandon", type=parse_rate, default=0.03, metavar="RATE",
                    help="the limit on the constraint metric's upper 95 %% bound: 0.03 or 3%% (default 0.03)")

@@ -545,7 +545,7 @@ def tune(
     within ``max_abandon`` (and whose occupancy's lower bound reaches ``min_occupancy``).
 
     ``range`` is ``(low, high)``, either end None for open (default ``(0, None)``: widen upward
-    until the constraint binds). ``replications`` (default: the scenario's) is the first batch at
+    until the constraint binds). ``replications`` (default: the scenario's, at least 2) is the first batch at
     each level; an undecided level gets more, doubling up to ``max_replications`` (default 4x).
     ``budget`` caps the total runs (default 50 x ``replications``). ``start`` replaces the
     lower rungs of the ladder with levels of your choice. ``tolerance`` stops the bisection when
@@ -565,7 +565,7 @@ def tune(
     if low < 0 or (high is not None and high < low):
         raise TuneError(f"range must satisfy 0 <= low <= high; got {low}:{high}")
     if replications is None:
-        replications = scenario.replications if scenario is not None else 10
+        replications = max(2, scenario.replications) if scenario is not None else 10
     if replications < 2:
         raise TuneError("tune needs at least 2 replications per level (confidence intervals)")
     max_replications = max(replications, max_replications if max_replications is not None else 4 * replications)
