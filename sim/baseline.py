@@ -83,9 +83,11 @@ def content_diff(old: Any, new: Any, path: str = "") -> list[str]:
         for k in sorted(set(old) | set(new), key=str):
             p = f"{path}.{k}" if path else str(k)
             if k not in old:
-                out.append(f"{p}: (absent) -> {_short(new[k])}")
+                if new[k] is not None:  # a field a newer schema added, left unset: no difference
+                    out.append(f"{p}: (absent) -> {_short(new[k])}")
             elif k not in new:
-                out.append(f"{p}: {_short(old[k])} -> (absent)")
+                if old[k] is not None:
+                    out.append(f"{p}: {_short(old[k])} -> (absent)")
             else:
                 out += content_diff(old[k], new[k], p)
         return out

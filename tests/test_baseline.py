@@ -227,3 +227,12 @@ def test_example_ci_script_exit_codes(tmp_path):
     (tmp_path / "baselines" / "s.json").write_text("{")
     run = subprocess.run(["bash", script], cwd=tmp_path, env=env, capture_output=True, text=True, check=False)
     assert run.returncode == 2 and "not a pacing-sim baseline" in run.stderr
+
+
+def test_content_diff_names_paths_and_ignores_unset_new_fields():
+    from sim.baseline import content_diff
+
+    old = {"agents": [{"count": 20, "talk_time": {"mean": 180}}], "engine": {"profile": "voipbin"}}
+    new = {"agents": [{"count": 22, "talk_time": {"mean": 180}}], "engine": {"profile": "voipbin", "x": None},
+           "extra": 1}
+    assert content_diff(old, new) == ["agents.0.count: 20 -> 22", "extra: (absent) -> 1"]
