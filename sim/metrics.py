@@ -180,29 +180,51 @@ def replication_metrics(sim, cols: dict[str, np.ndarray] | None = None) -> dict[
     return m
 
 
+def _time_in_state(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """For spans [start, end), the total span time before each edge: F(x) = sum(min(x, end) -
+    start over spans with start < x). Differences of F over a bin give the time spent in it."""
+    start = np.sort(start)
+    end = np.sort(end)
+    cs = np.concatenate(([0.0], np.cumsum(start)))
+    ce = np.concatenate(([0.0], np.cumsum(end)))
+    ks = np.searchsorted(start, edges, side="left")
+    ke = np.searchsorted(end, edges, side="left")
+    return (ks * edges - cs[ks]) - (ke * edges - ce[ke])
+
+
 def timeseries(sim, cols: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
-    """Per interval (``timeseries_interval``, 15 min by default): levels sampled at the start of
-    the interval (live calls, available agents, callers waiting) and counts of events in it
-    (dials, human answers, conversations, abandons)."""
+    """Per interval (``timeseries_interval``, 15 min by default, the last one cut at the end of
+    the run): time-weighted mean levels over the interval (live calls, available agents, callers
+    waiting in the queue), and counts of events in it (dials, human answers, conversations,
+    abandons). All computed from the records of the simulated events."""
     if cols is None:
         cols = call_arrays(sim)
     step = sim.scenario.timeseries_interval
-    t = np.asarray(sim.ts_time, float)
-    keep = t < sim.end_time
-    t = t[keep]
-    edges = np.append(t, t[-1] + step) if len(t) else np.array([0.0, step])
+    end_time = sim.end_time
+    n_bins = max(1, int(math.ceil(end_time / step - 1e-9)))
+    edges = np.minimum(np.arange(n_bins + 1) * step, end_time)
+    width = np.diff(edges)
 
     def count(times: np.ndarray) -> np.ndarray:
         times = times[~np.isnan(times)]
-        return np.histogram(times, bins=edges)[0] if len(t) else np.zeros(0, int)
+        return np.histogram(times, bins=edges)[0]
 
-    human = cols["outcome"] == HUMAN
+    def level(start: np.ndarray, end: np.ndarray) -> np.ndarray:
+        end = np.where(np.isnan(end), end_time, end)
+        f = _time_in_state(start, end, edges)
+        return np.divide(np.diff(f), width, out=np.zeros(n_bins), where=width > 0)
+
+    outcome = cols["outcome"]
+    placed = outcome <= 4  # calls placed (flow campaigncalls and unplaced attempts are not calls)
+    human = outcome == HUMAN
+    queued = ~np.isnan(cols["t_queue"])
+    left_queue = np.where(np.isnan(cols["t_agent_ring"]), cols["t_hangup"], cols["t_agent_ring"])
     aband_t = np.where(human & np.isnan(cols["t_agent_answer"]), cols["t_hangup"], np.nan)
     return {
-        "t_start": t,
-        "live_calls": np.asarray(sim.ts_live, int)[keep],
-        "available_agents": np.asarray(sim.ts_available, int)[keep],
-        "queue_waiting": np.asarray(sim.ts_waiting, int)[keep],
+        "t_start": edges[:-1],
+        "live_calls": level(cols["t_dial"][placed], cols["t_hangup"][placed]),
+        "available_agents": level(np.asarray(sim.spell_start, float), np.asarray(sim.spell_end, float)),
+        "queue_waiting": level(cols["t_queue"][queued], left_queue[queued]),
         "dials": count(cols["t_dial"]),
         "answers": count(np.where(human, cols["t_answer"], np.nan)),
         "conversations": count(cols["t_agent_answer"]),

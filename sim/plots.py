@@ -322,7 +322,7 @@ def timeseries(
         ax.yaxis.set_major_locator(MaxNLocator(nbins=5, integer=True))
         ax.grid(alpha=0.3)
     axes[-1].set_xlabel("Simulated time (hours from start)")
-    sub = f"scenario {scenario}; levels sampled at the start of each {interval} interval, abandons counted in it"
+    sub = f"scenario {scenario}; levels are time-weighted means over each {interval} interval, abandons counted in it"
     axes[0].annotate(
         sub,
         (1, 1),

@@ -101,3 +101,16 @@ def test_occupancy_is_the_sum_of_its_parts():
     ongoing = ~np.isnan(cols["t_agent_answer"]) & np.isnan(cols["t_hangup"])
     busy += (1000 - cols["t_agent_answer"][ongoing]).sum()
     assert r.m["occupancy"] == pytest.approx(busy / 1000)
+
+
+def test_timeseries_levels_are_time_weighted_means(default_run):
+    """The series' mean available agents, weighted by interval length, is the agents' available
+    time, which is also staffed time x (1 - occupancy); its dials add up to the run's dials."""
+    from sim.metrics import timeseries
+
+    sim = default_run.sim
+    ts = timeseries(sim, default_run.cols)
+    width = np.diff(np.append(ts["t_start"], sim.end_time))
+    assert (ts["available_agents"] * width).sum() == pytest.approx(sim.staffed * (1 - default_run.m["occupancy"]), rel=1e-9)
+    assert ts["dials"].sum() == default_run.m["dials"]
+    assert (ts["live_calls"] <= default_run.m["max_live_calls"] + 1e-9).all()

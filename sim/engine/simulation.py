@@ -77,10 +77,6 @@ class Simulation:
         self.spell_start: list[float] = []
         self.spell_end: list[float] = []
         self.spell_by_call: list[bool] = []
-        self.ts_time: list[float] = []
-        self.ts_live: list[int] = []
-        self.ts_available: list[int] = []
-        self.ts_waiting: list[int] = []
         self.live_calls = 0
         self.max_live = 0
         self.n_available = 0
@@ -190,7 +186,6 @@ class Simulation:
             if c.stop_at is not None and c.stop_at < self.horizon:
                 self._at(c.stop_at, campaign_mod.request_stop, self, c)
 
-        env.process(self._sample())
         if 0 < self.warmup < self.horizon:
             self._at(self.warmup, self._start_measuring)
         self.done.callbacks.append(self._stop_now)
@@ -245,18 +240,6 @@ class Simulation:
         stop._ok, stop._value = True, None
         stop.callbacks.append(simpy.core.StopSimulation.callback)
         self.env.schedule(stop, simpy.core.URGENT)
-
-    def _sample(self):
-        env = self.env
-        step = self.scenario.timeseries_interval
-        k = 0
-        while True:
-            self.ts_time.append(env.now)
-            self.ts_live.append(self.live_calls)
-            self.ts_available.append(self.n_available)
-            self.ts_waiting.append(sum(len(q.waiting) for q in self.queues))
-            k += 1
-            yield env.timeout(k * step - env.now)
 
     # -- running
 
