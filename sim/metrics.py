@@ -35,6 +35,7 @@ EXTRA_METRICS = (
     "dials",
     "human_answers",
     "conversations",
+    "machine_conversations",
     "abandoned",
     "abandoned_regulatory",
     "in_progress",
@@ -129,11 +130,15 @@ def replication_metrics(sim, cols: dict[str, np.ndarray] | None = None) -> dict[
     reg_known = n_conn + n_aband + int(waiting_too_long.sum())
     reg_aband = int(late.sum()) + n_aband + int(waiting_too_long.sum())
 
+    # conversations are with people; an agent put through to an answering machine spends the
+    # time all the same (it is in talk time and occupancy) but holds no conversation
     conv = inwin(t_agent_answer)
-    n_conv = int(conv.sum())
-    conv_start = np.clip(t_agent_answer[conv | ((t_agent_answer < w0) & (np.nan_to_num(t_hangup, nan=w1) > w0))], w0, w1)
-    conv_mask = conv | ((t_agent_answer < w0) & (np.nan_to_num(t_hangup, nan=w1) > w0))
-    conv_end = np.clip(np.nan_to_num(t_hangup[conv_mask], nan=w1), w0, w1)
+    n_conv = int((conv & (cols["outcome"] == HUMAN)).sum())
+    n_machine_conv = int(conv.sum()) - n_conv
+    # agents' talk time inside the window, conversations begun before it included
+    talking = conv | ((t_agent_answer < w0) & (np.nan_to_num(t_hangup, nan=w1) > w0))
+    conv_start = np.clip(t_agent_answer[talking], w0, w1)
+    conv_end = np.clip(np.nan_to_num(t_hangup[talking], nan=w1), w0, w1)
     talk_time = float((conv_end - conv_start).sum())
 
     spell_s = np.asarray(sim.spell_start, float)
@@ -169,6 +174,7 @@ def replication_metrics(sim, cols: dict[str, np.ndarray] | None = None) -> dict[
         "dials": float(dials),
         "human_answers": float(human_all),
         "conversations": float(n_conv),
+        "machine_conversations": float(n_machine_conv),
         "abandoned": float(n_aband),
         "abandoned_regulatory": float(reg_aband),
         "in_progress": float(in_progress.sum()),
@@ -227,6 +233,6 @@ def timeseries(sim, cols: dict[str, np.ndarray] | None = None) -> dict[str, np.n
         "queue_waiting": level(cols["t_queue"][queued], left_queue[queued]),
         "dials": count(cols["t_dial"]),
         "answers": count(np.where(human, cols["t_answer"], np.nan)),
-        "conversations": count(cols["t_agent_answer"]),
+        "conversations": count(np.where(human, cols["t_agent_answer"], np.nan)),
         "abandons": count(aband_t),
     }

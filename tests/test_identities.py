@@ -49,7 +49,9 @@ def test_human_answers_are_conversations_plus_abandons_plus_in_progress(default_
     cols, m = default_run.cols, default_run.m
     human = cols["outcome"] == HUMAN
     connected = human & ~np.isnan(cols["t_agent_answer"])
-    assert m["human_answers"] == connected.sum() + m["abandoned"] + m["in_progress"]
+    assert m["human_answers"] == m["conversations"] + m["abandoned"] + m["in_progress"]
+    assert m["conversations"] == connected.sum()
+    assert m["throughput_per_hour"] * m["window_hours"] == pytest.approx(m["conversations"])
 
 
 def test_rates_are_within_zero_and_one(default_run):
