@@ -314,3 +314,15 @@ def test_queue_rings_only_the_newest_page_of_agents():
     r = run(scn, 34)
     rung = set(r.cols["agent"][r.cols["agent"] >= 0].tolist())
     assert rung == {2, 3, 4}
+
+
+def test_documented_stop_while_an_answering_call_still_rings():
+    """A person who would answer at 11.0 (dial 1.0, ring 10 s); a stop at 5 s hangs the call up
+    while it rings (documented): reason cancel, no answer recorded."""
+    scn = scenario({"population": {"outcome": [{"human": 1.0}]}, "outdials": [{"name": "od", "targets": 1}],
+                    "engine": {"stop_request": "hangup"}}, campaign={"stop_at": "5s", "end_handle": "continue"})
+    r = run(scn)
+    assert list(r.calls["reason"]) == ["cancel"]
+    assert r.times("t_hangup") == [5.0]
+    assert math.isnan(r.cols["t_answer"][0])
+    assert r.m["human_answers"] == 0

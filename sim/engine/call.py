@@ -36,7 +36,8 @@ def hangup(sim: "Simulation", cc: Call, reason: int) -> None:
     if cc.counted:
         c.dialing -= 1
         cc.counted = False
-    c.calls_live.discard(cc)
+    if sim.stop_hangs_up:
+        c.calls_live.discard(cc)
     sim.live_calls -= 1
     campaigncall_done(sim, cc, success)
 
@@ -138,20 +139,25 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
     cap = t0 + sim.max_call
     try:
         machine = cc.outcome == MACHINE
-        yield env.timeout(ring)
+        answer_at = t0 + ring
+        if sim.count_unanswered_only:
+            yield env.timeout(ring)
+            answered(sim, cc)  # documented: D changes at the answer, so it is an event
+        else:
+            # as coded nothing happens in the engine at the answer itself: the answer and the
+            # actions are one wait (a stop request in between is told apart by the time)
+            cc.t_answer = answer_at
 
         # ---- answered: the campaign's actions
-        answered(sim, cc)
-        now = env.now
         cc.phase = P_ACTIONS
-        person_end = now + sim.machine_talk() if machine else INF
+        person_end = answer_at + sim.machine_talk() if machine else INF
         steps = c.steps
         if steps is None:
             t_act, reason = c.action_time, -1
         else:
             t_act, reason = run_actions(sim, steps, machine, cc)
         queue = c.queue
-        end = now + t_act
+        end = answer_at + t_act
         if person_end < end:
             end, reason = person_end, NORMAL  # the machine hung up during the flow
         elif reason < 0 and queue is None:
@@ -159,11 +165,11 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
         if reason >= 0 or end > cap:
             if end > cap:
                 end, reason = cap, TIMEOUT
-            yield env.timeout(end - now)
+            yield env.timeout(end - env.now)
             hangup(sim, cc, reason)
             return
-        if t_act > 0:
-            yield env.timeout(t_act)
+        if end > env.now:
+            yield env.timeout(end - env.now)
 
         # ---- the queue
         now = env.now
@@ -255,7 +261,8 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
 def _hung_up_by_stop(sim: "Simulation", cc: Call):
     """The documented engine hangs up live calls on a stop request."""
     phase = cc.phase
-    if phase == P_RING:
+    if phase == P_RING or (phase == P_ACTIONS and sim.env.now < cc.t_answer):
+        cc.t_answer = float("nan")  # hung up while still ringing
         hangup(sim, cc, CANCEL)
         return
     if phase == P_WAIT:

@@ -116,7 +116,8 @@ def dial(sim: "Simulation", c: Campaign, head) -> Call:
     else:
         c.dialing += 1
         cc.counted = True
-        c.calls_live.add(cc)
+        if sim.stop_hangs_up:
+            c.calls_live.add(cc)  # kept only where a stop request hangs live calls up
         live = sim.live_calls + 1
         sim.live_calls = live
         if live > sim.max_live and now >= sim.warmup:

@@ -59,7 +59,7 @@ def join(sim: "Simulation", q: Queue, cc: Call) -> None:
     cc.in_queue = True
     if not q.running:
         q.running = True
-        q.wake.succeed()
+        sim.env.timeout(sim.timers.queue_step).callbacks.append(q.step)
 
 
 def leave(q: Queue, cc: Call) -> None:
@@ -71,35 +71,27 @@ def leave(q: Queue, cc: Call) -> None:
     cc.in_queue = False
 
 
-def queue_loop(sim: "Simulation", q: Queue):
+def queue_step(sim: "Simulation", q: Queue) -> None:
+    """One step of the queue loop, run as a timeout's callback (no process: the loop is a chain
+    of steps, each scheduling the next, as in the queue service)."""
+    waiting = q.waiting
+    if not waiting:
+        q.running = False  # nobody waits: the loop stops until the next caller
+        return
+    avail = q.avail
     env = sim.env
-    step = sim.timers.queue_step
-    idle_step = sim.timers.queue_idle_step
+    if not avail:
+        env.timeout(sim.timers.queue_idle_step).callbacks.append(q.step)
+        return
+    key = waiting.pop() if sim.newest_first else waiting.pop(0)
+    cc = q.wait_calls.pop(key)
+    cc.in_queue = False
+    # the agent list comes newest-created first (tm_create DESC), one page of at most
+    # page_size: with more agents available, only the newest page is ever rung
+    n = len(avail)
     page = sim.timers.page_size
-    newest = sim.semantics.queue_order == "newest_first"
-    agents = sim.agents
-    choose = q.choose
-    while True:
-        q.wake = env.event()
-        yield q.wake
-        yield env.timeout(step)
-        while True:
-            waiting = q.waiting
-            if not waiting:
-                q.running = False
-                break
-            avail = q.avail
-            if not avail:
-                yield env.timeout(idle_step)
-                continue
-            key = waiting.pop() if newest else waiting.pop(0)
-            cc = q.wait_calls.pop(key)
-            cc.in_queue = False
-            # the agent list comes newest-created first (tm_create DESC), one page of at most
-            # page_size: with more agents available, only the newest page is ever rung
-            n = len(avail)
-            m = n if n < page else page
-            agent = agents[avail[n - m + int(choose() * m)]]
-            agent_unavailable(sim, agent, RINGING, True)
-            cc.wake.succeed(agent)
-            yield env.timeout(step)
+    m = n if n < page else page
+    agent = sim.agents[avail[n - m + int(q.choose() * m)]]
+    agent_unavailable(sim, agent, RINGING, True)
+    cc.wake.succeed(agent)
+    env.timeout(sim.timers.queue_step).callbacks.append(q.step)

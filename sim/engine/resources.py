@@ -71,8 +71,8 @@ class Agent:
 
 class Queue:
     __slots__ = (
-        "idx", "name", "tags", "avail", "waiting", "wait_calls", "running", "wake",
-        "wait_timeout", "service_timeout", "choose", "n_waiting_max",
+        "idx", "name", "tags", "avail", "waiting", "wait_calls", "running",
+        "wait_timeout", "service_timeout", "choose", "step",
     )
 
     def __init__(self, idx: int, name: str, tags: list[str], wait_timeout: float, service_timeout: float):
@@ -83,7 +83,6 @@ class Queue:
         self.waiting: list[tuple] = []  # (queue entry time, seq), sorted
         self.wait_calls: dict = {}
         self.running = False
-        self.wake = None
         self.wait_timeout = wait_timeout
         self.service_timeout = service_timeout
 

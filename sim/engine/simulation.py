@@ -68,6 +68,7 @@ class Simulation:
         self.exhausted_done = sem.exhausted_target == "done"
         self.stop_hangs_up = sem.stop_request == "hangup"
         self.chain_next = sem.next_campaign == "start"
+        self.newest_first = sem.queue_order == "newest_first"
         self.flow_done_on_end = sem.flow_campaigncall == "done_on_end"
         dial_missing = sem.missing_destination == "dial"
         streams = Streams(scenario.seed, replication)
@@ -109,10 +110,9 @@ class Simulation:
         for i, qm in enumerate(scenario.queues):
             q = Queue(i, qm.name, qm.tags, qm.wait_timeout, qm.service_timeout)
             q.choose = streams.uniform(f"queue.{qm.name}.agent_choice")
-            q.wake = env.event()
+            q.step = self._make_queue_step(q)
             self.queues.append(q)
             qidx[qm.name] = q
-            env.process(queue_mod.queue_loop(self, q))
 
         # agents
         self.agents: list[Agent] = []
@@ -196,6 +196,11 @@ class Simulation:
 
     def _at(self, when: float, fn, *args) -> None:
         self.env.timeout(when).callbacks.append(lambda _ev: fn(*args))
+
+    def _make_queue_step(self, q: Queue):
+        def step(_ev):
+            queue_mod.queue_step(self, q)
+        return step
 
     def _make_reset(self, agent: Agent):
         def reset(_ev):
