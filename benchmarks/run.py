@@ -93,16 +93,24 @@ def child(size: str, repeat: int) -> dict:
     }
 
 
-def parallel(reps: int = 8) -> dict:
+def parallel_child(workers: int, reps: int) -> float:
     from sim.experiment import run
     from sim.scenario import load_scenario
 
-    scn = load_scenario(DEFAULT, ["outdials.0.targets=50000"])
+    scn = load_scenario(DEFAULT, SIZES["medium"][1])
+    start = time.perf_counter()
+    run(scn, service_levels=[100, 300], replications=reps, workers=workers)
+    return time.perf_counter() - start
+
+
+def parallel(reps: int = 8) -> dict:
+    """A sweep of medium-sized runs (about 0.5 to 1 s each), serial and on 2 worker processes,
+    each measured in a fresh process."""
     times = {}
     for workers in (1, 2):
-        start = time.perf_counter()
-        run(scn, service_levels=[100, 300], replications=reps, workers=workers)
-        times[workers] = time.perf_counter() - start
+        proc = subprocess.run([sys.executable, __file__, "--parallel-child", str(workers), "--repeat", str(reps)],
+                              capture_output=True, text=True, check=True)
+        times[workers] = float(proc.stdout.strip().splitlines()[-1])
     return {"runs": 2 * reps, "serial_s": round(times[1], 3), "two_workers_s": round(times[2], 3),
             "speedup": round(times[1] / times[2], 2), "cpus": os.cpu_count()}
 
@@ -114,7 +122,11 @@ def main() -> int:
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--no-parallel", action="store_true")
     ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--parallel-child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.parallel_child:
+        print(parallel_child(args.parallel_child, args.repeat))
+        return 0
     if args.child:
         print(json.dumps(child(args.child, args.repeat)))
         return 0
@@ -128,7 +140,7 @@ def main() -> int:
         sizes[size] = json.loads(proc.stdout.strip().splitlines()[-1])
     doc = {"sizes": sizes}
     if not args.no_parallel:
-        doc["parallel"] = parallel()
+        doc["parallel"] = parallel(reps=max(args.repeat, 8))
     doc["python"] = sys.version.split()[0]
     print(f"{'size':8} {'agents':>7} {'targets':>10} {'dials':>8} {'wall s':>8} {'dials/s':>9} {'peak MB':>8} {'cost/dial':>10}")
     for name, s in sizes.items():

@@ -8,6 +8,7 @@ instead of stopping the sweep.
 
 from __future__ import annotations
 
+import gc
 import sys
 import time
 import traceback
@@ -148,6 +149,9 @@ def _execute_process(scenarios, tasks, workers, keep_calls, horizon, done) -> No
     from concurrent.futures import ProcessPoolExecutor, as_completed
     from concurrent.futures.process import BrokenProcessPool
 
+    # Earlier runs in this process may have left garbage in cycles (the simulation's processes
+    # and callbacks); collect it before forking, so workers do not copy and traverse it.
+    gc.collect()
     ctx = mp.get_context("spawn") if mp.get_start_method(allow_none=True) == "spawn" else mp.get_context("fork")
     pool = ProcessPoolExecutor(max_workers=max(1, min(workers, len(tasks))), mp_context=ctx,
                                initializer=_init_worker, initargs=(scenarios, keep_calls, horizon))
