@@ -14,10 +14,38 @@ import simpy
 from sim.engine import queue as queue_mod
 from sim.engine.campaign import campaigncall_done
 from sim.engine.resources import (
-    A_AMD, A_TIME, AMD, BUSY, BUSY_SIGNAL, CANCEL, FAILED, FLOW, HUMAN, MACHINE, NO_ANSWER, NORMAL,
-    P_ACTIONS, P_AFTER, P_AGENT_RING, P_RING, P_STRANDED, P_TALK, P_WAIT, Q_CONNECTED, Q_CUT,
-    Q_HANGUP_RINGING, Q_HANGUP_STRANDED, Q_HANGUP_WAITING, Q_WAIT_TIMEOUT, R_BUSY, R_FAILED, R_NOANSWER,
-    RINGING, SUCCESS, FAIL, TIMEOUT, Call,
+    A_AMD,
+    A_TIME,
+    AMD,
+    BUSY,
+    BUSY_SIGNAL,
+    CANCEL,
+    FAIL,
+    FAILED,
+    FLOW,
+    HUMAN,
+    MACHINE,
+    NO_ANSWER,
+    NORMAL,
+    P_ACTIONS,
+    P_AFTER,
+    P_AGENT_RING,
+    P_RING,
+    P_STRANDED,
+    P_TALK,
+    P_WAIT,
+    Q_CONNECTED,
+    Q_CUT,
+    Q_HANGUP_RINGING,
+    Q_HANGUP_STRANDED,
+    Q_HANGUP_WAITING,
+    Q_WAIT_TIMEOUT,
+    R_BUSY,
+    R_FAILED,
+    R_NOANSWER,
+    SUCCESS,
+    TIMEOUT,
+    Call,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -302,4 +330,4 @@ def flow_process(sim: "Simulation", cc: Call):
     campaigncall_done(sim, cc, True)
 
 
-__all__ = ["call_process", "flow_process", "hangup", "RINGING", "FLOW", "HUMAN"]
+__all__ = ["call_process", "flow_process", "hangup", "place_call", "ring_out"]

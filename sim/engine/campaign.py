@@ -8,7 +8,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from sim.engine.resources import CANCEL, DONE, FLOW, NOT_PLACED, IDLE, P_AFTER, PROGRESSING, RUN, STOP, STOPPING, Call, Campaign, Target
+from sim.engine.resources import (
+    CANCEL,
+    DONE,
+    FLOW,
+    IDLE,
+    NOT_PLACED,
+    P_AFTER,
+    PROGRESSING,
+    RUN,
+    STOP,
+    STOPPING,
+    Call,
+    Campaign,
+    Target,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.engine.simulation import Simulation

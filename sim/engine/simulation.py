@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import math
 from typing import Optional
 
 import simpy
@@ -12,7 +11,15 @@ from sim.engine import call as call_mod
 from sim.engine import campaign as campaign_mod
 from sim.engine import queue as queue_mod
 from sim.engine.resources import (
-    A_AMD, A_HANGUP, A_TIME, AVAILABLE, OFFLINE, RINGING, Agent, Campaign, Queue,
+    A_AMD,
+    A_HANGUP,
+    A_TIME,
+    AVAILABLE,
+    OFFLINE,
+    RINGING,
+    Agent,
+    Campaign,
+    Queue,
 )
 from sim.rng import Streams
 from sim.scenario.schema import HANGUP_REASONS, Scenario
@@ -276,4 +283,4 @@ def simulate(scenario: Scenario, service_level: Optional[int] = None, replicatio
     return Simulation(scenario, service_level, replication).run()
 
 
-__all__ = ["Simulation", "simulate", "compile_actions", "math"]
+__all__ = ["Simulation", "simulate", "compile_actions"]
