@@ -326,3 +326,21 @@ def test_documented_stop_while_an_answering_call_still_rings():
     assert r.times("t_hangup") == [5.0]
     assert math.isnan(r.cols["t_answer"][0])
     assert r.m["human_answers"] == 0
+
+
+def test_people_hung_up_by_amd_are_redialled_and_short_rings_are_counted():
+    """AMD takes every person for a machine (false_positive 1) and hangs up with reason amd: a
+    fail, so each of the 2 targets (2 attempts) is dialled again: 2 of the 4 abandons are
+    followed by a redial within 72 h (the second attempts are the last). With the documented
+    ring timeout from the outplan (10 s), every unanswered attempt is released before 15 s."""
+    amd = scenario({"population": {"outcome": [{"human": 1.0}], "amd": {"false_positive": 1.0}},
+                    "outplans": [{"name": "op", "max_try_count": [2]}], "outdials": [{"name": "od", "targets": 2}]},
+                   campaign={"actions": [{"type": "amd", "option": {"machine_handle": "hangup"}}],
+                             "end_handle": "continue"}, horizon="10m")
+    r = run(amd)
+    assert r.m["abandoned"] == 4 and r.m["redials_after_abandon"] == 2
+    short = scenario({"engine": {"ring_timeout_source": "outplan"},
+                      "outplans": [{"name": "op", "max_try_count": [1], "dial_timeout": "10s"}]},
+                     campaign={"queue": None})
+    assert run(short).m["unanswered_released_before_15s"] == 1.0
+    assert run(scenario(campaign={"queue": None})).m["unanswered_released_before_15s"] == 0.0
