@@ -119,7 +119,8 @@ def replication_metrics(sim, cols: dict[str, np.ndarray] | None = None) -> dict[
 
     t_dial, t_answer = cols["t_dial"], cols["t_answer"]
     t_queue, t_agent_answer, t_hangup = cols["t_queue"], cols["t_agent_answer"], cols["t_hangup"]
-    dials = int(inwin(t_dial).sum())
+    dialled = inwin(t_dial)
+    dials = int(dialled.sum())
     human = (cols["outcome"] == HUMAN) & inwin(t_answer)
     connected = human & ~np.isnan(t_agent_answer)
     ended_unconnected = human & np.isnan(t_agent_answer) & ~np.isnan(t_hangup)
@@ -162,7 +163,7 @@ def replication_metrics(sim, cols: dict[str, np.ndarray] | None = None) -> dict[
     # ringing (the FCC/FTC/Ofcom minimum), and abandoned people dialled again within 72 h
     # (Ofcom; as coded an abandon in the queue is a success and never redialled, but a person
     # taken for a machine by AMD is a fail and is)
-    no_answer = (cols["outcome"] == NO_ANSWER) & inwin(t_dial) & ~np.isnan(t_hangup)
+    no_answer = (cols["outcome"] == NO_ANSWER) & dialled & ~np.isnan(t_hangup)
     short_ring = int((no_answer & (t_hangup - t_dial < 15.0)).sum())
     key = cols["campaign"].astype(np.int64) * (1 << 40) + cols["target"]
     order = np.lexsort((t_dial, key))

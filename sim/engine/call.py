@@ -22,7 +22,6 @@ from sim.engine.resources import (
     CANCEL,
     FAIL,
     FAILED,
-    FLOW,
     HUMAN,
     MACHINE,
     NO_ANSWER,
@@ -316,7 +315,6 @@ def _hung_up_by_stop(sim: "Simulation", cc: Call):
 
 def flow_process(sim: "Simulation", cc: Call):
     """A flow campaigncall: no call; the actions run on their own and end in success."""
-    cc.outcome = FLOW
     cc.phase = P_ACTIONS
     t = cc.campaign.flow_time
     try:

@@ -117,7 +117,7 @@ class Call:
         "campaign", "target", "dest", "attempt", "t_dial", "outcome", "t_answer", "t_queue",
         "t_agent_ring", "t_agent_answer", "t_hangup", "reason", "result", "agent", "stranded",
         "amd_hangup", "queue_exit", "requeues", "counted", "in_queue", "wake", "key", "phase",
-        "proc", "service_timeout_at", "person_deadline", "wait_deadline", "cap",
+        "proc",
     )
 
     def __init__(self, campaign, target: Target, dest: int, attempt: int, now: float):
