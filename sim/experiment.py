@@ -109,26 +109,30 @@ def execute(
     horizon: Optional[float] = None,
     on_result: Optional[Callable[[RunOutput], None]] = None,
     checkpoint: Optional[Any] = None,
+    kept: Optional[dict[Task, RunOutput]] = None,
 ) -> list[RunOutput]:
     """Run ``tasks``; return their outputs in task order. ``on_result`` sees each as it finishes.
 
     ``checkpoint`` (a ``sim.results.Checkpoint``) keeps every finished run on disk as it
     arrives, and supplies the runs an earlier, interrupted call already finished: those are not
     run again (they come back with ``reused=True`` and are not passed to ``on_result``).
+    ``kept``: those runs when the caller has already read them (``load_kept``), so that each
+    kept run is read once.
     """
     if executor is None:
         executor = "process" if workers > 1 else "serial"
     if executor not in ("serial", "process", "dask"):
         raise ValueError(f"unknown executor {executor!r}; expected serial, process or dask")
     results: dict[Task, RunOutput] = {}
-    if checkpoint is not None:
-        results.update(checkpoint.load(scenarios, tasks, keep_calls=keep_calls, horizon=horizon))
+    if kept is None and checkpoint is not None:
+        kept = load_kept(checkpoint, tasks)
+    results.update(kept or {})
     todo = [t for t in tasks if t not in results]
 
     def done(out: RunOutput) -> None:
         results[out.task] = out
         if checkpoint is not None and out.error is None:
-            checkpoint.save(scenarios, out, keep_calls=keep_calls, horizon=horizon)
+            checkpoint.save(out.task, out.metrics, out.timeseries, out.calls, out.wall_s)
         if on_result is not None:
             on_result(out)
 
@@ -142,6 +146,12 @@ def execute(
     else:
         _execute_dask(scenarios, todo, workers, scheduler, keep_calls, horizon, done)
     return [results[t] for t in tasks]
+
+
+def load_kept(checkpoint, tasks: list[Task]) -> dict[Task, RunOutput]:
+    """The runs of ``tasks`` that ``checkpoint`` (a ``sim.results.Checkpoint``) holds, as outputs."""
+    return {t: RunOutput(t, k.metrics, k.timeseries, k.calls, wall_s=k.wall_s, reused=True)
+            for t, k in checkpoint.load(tasks).items()}
 
 
 def _execute_process(scenarios, tasks, workers, keep_calls, horizon, done) -> None:
@@ -409,17 +419,18 @@ def run(
     if out is not None:
         results_mod.check_target(out, force=force)
         keep_calls = True
-        checkpoint = results_mod.Checkpoint(results_mod.partial_path(out))
         if levels is not None or replications is not None or horizon is not None:
             scenarios = [results_mod.with_sweep(s, levels, replications, horizon) for s in scenarios]
             horizon = None
+        checkpoint = results_mod.Checkpoint(results_mod.partial_path(out), scenarios, keep_calls=keep_calls,
+                                            horizon=horizon)
     if executor is None:
         executor = "process" if workers > 1 else "serial"
     meta: dict[str, Any] = {"executor": executor, "workers": workers, "scheduler": scheduler,
                             "command": list(command) if command is not None else None, "started": _utc_now()}
     t0 = time.perf_counter()
-    preloaded = checkpoint.load(scenarios, tasks, keep_calls=keep_calls, horizon=horizon) if checkpoint else {}
-    tick, close = progress_bar(len(tasks), len(preloaded)) if progress else (None, lambda: None)
+    kept = load_kept(checkpoint, tasks) if checkpoint is not None else {}  # read once, handed to execute
+    tick, close = progress_bar(len(tasks), len(kept)) if progress else (None, lambda: None)
 
     def seen(o: RunOutput) -> None:
         if tick is not None:
@@ -429,7 +440,7 @@ def run(
 
     try:
         outputs = execute(scenarios, tasks, workers=workers, executor=executor, scheduler=scheduler,
-                          keep_calls=keep_calls, horizon=horizon, on_result=seen, checkpoint=checkpoint)
+                          keep_calls=keep_calls, horizon=horizon, on_result=seen, checkpoint=checkpoint, kept=kept)
     finally:
         close()
     meta.update(finished=_utc_now(), wall_s=time.perf_counter() - t0)
