@@ -18,7 +18,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __version__ = "0.1.0"
 ENGINE_VERSION = "voipbin-2bf22fa4e87d"
-"""The VoIPbin snapshot whose behaviour the engine reproduces (shared/docs/voipbin-code-notes.md)."""
+"""The VoIPbin snapshot whose behaviour the engine reproduces (docs/engine.md)."""
 
 __all__ = ["ExperimentResult", "Scenario", "ScenarioError", "load_scenario", "run", "__version__", "ENGINE_VERSION"]
 

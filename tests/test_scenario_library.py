@@ -2,7 +2,7 @@
 
 Each scenario runs through the command line's entry point (``pacing-sim run FILE --horizon 10m
 --replications 1 --format json``) and its JSON is checked against the contract's shape
-(shared/docs/scenario-and-results.md, "The command line").
+(docs/results.md, "The `run` command").
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def test_scenario_starts_with_a_comment_citing_its_sources(path):
             break
         header.append(line)
     assert len(header) >= 3, f"{path.name}: the opening comment is too short to say what and where from"
-    assert "domain-notes" in "\n".join(header), f"{path.name}: the comment must cite shared/docs/domain-notes.md"
+    assert "docs/domain.md" in "\n".join(header), f"{path.name}: the comment must cite docs/domain.md"
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)

@@ -1,6 +1,6 @@
 """The scenario models: one campaign set-up and the experiment to run on it.
 
-Field names follow ``shared/docs/scenario-and-results.md`` (the contract) and VoIPbin's API.
+Field names follow the scenario contract (docs/scenarios.md is generated from them) and VoIPbin's API.
 Models are plain pydantic data: picklable, so every executor can carry them.
 """
 
@@ -56,7 +56,7 @@ SWITCHES: dict[str, tuple[str, str]] = {
     "exhausted_target": ("idle", "done"),
     "stop_request": ("wait", "hangup"),
     "next_campaign": ("ignore", "start"),
-    # Found in VoIPbin's code, beyond engine.md's table (see README, "Where the code differs"):
+    # Found in VoIPbin's code, beyond the documentation (docs/engine.md, "Where VoIPbin's code and its documentation differ"):
     "flow_campaigncall": ("never_done", "done_on_end"),
     "missing_destination": ("dial", "skip"),
 }
