@@ -7,10 +7,10 @@ Models are plain pydantic data: picklable, so every executor can carry them.
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import make_dataclass
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from sim.scenario.types import Duration, Number, PositiveDuration, Probability, ServiceLevel
 from sim.world.distributions import Distribution, constant
@@ -46,7 +46,9 @@ class Timers(_Model):
 
 
 SWITCHES: dict[str, tuple[str, str]] = {
-    # switch: (voipbin value, documented value)
+    # switch: (voipbin value, documented value). Each switch is declared here and nowhere else
+    # in the scenario: ``Engine`` (the YAML's ``engine:`` block) and ``Semantics`` are built
+    # from this table. Adding a switch: one line here, and the engine code that acts on it.
     "service_level_rule": ("agent_side", "dialing_side"),
     "dialing_count": ("live_calls", "unanswered_calls"),
     "queue_order": ("newest_first", "oldest_first"),
@@ -61,47 +63,37 @@ SWITCHES: dict[str, tuple[str, str]] = {
     "missing_destination": ("dial", "skip"),
 }
 
-
-@dataclass(frozen=True)
-class Semantics:
-    """Every switch resolved to one value, plus the timers."""
-
-    service_level_rule: str
-    dialing_count: str
-    queue_order: str
-    missed_ring: str
-    agent_after_call: str
-    ring_timeout_source: str
-    exhausted_target: str
-    stop_request: str
-    next_campaign: str
-    flow_campaigncall: str
-    missing_destination: str
-    timers: Timers
+PROFILES = ("voipbin", "documented")
+"""The two columns of ``SWITCHES``: VoIPbin as coded, and as documented."""
 
 
-class Engine(_Model):
-    profile: Literal["voipbin", "documented"] = "voipbin"
-    service_level_rule: Optional[Literal["agent_side", "dialing_side"]] = None
-    dialing_count: Optional[Literal["live_calls", "unanswered_calls"]] = None
-    queue_order: Optional[Literal["newest_first", "oldest_first"]] = None
-    missed_ring: Optional[Literal["strand", "requeue"]] = None
-    agent_after_call: Optional[Literal["manual_reset", "auto_available"]] = None
-    ring_timeout_source: Optional[Literal["fixed", "outplan"]] = None
-    exhausted_target: Optional[Literal["idle", "done"]] = None
-    stop_request: Optional[Literal["wait", "hangup"]] = None
-    next_campaign: Optional[Literal["ignore", "start"]] = None
-    flow_campaigncall: Optional[Literal["never_done", "done_on_end"]] = None
-    missing_destination: Optional[Literal["dial", "skip"]] = None
-    timers: Timers = Field(default_factory=Timers)
+Semantics = make_dataclass(
+    "Semantics", [(name, str) for name in SWITCHES] + [("timers", Timers)], frozen=True
+)
+Semantics.__module__ = __name__  # picklable by name, like a class written out here
+Semantics.__doc__ = """Every switch resolved to one value (an attribute per switch in ``SWITCHES``), plus the timers."""
 
+
+class _EngineBase(_Model):
     def semantics(self) -> Semantics:
-        column = 0 if self.profile == "voipbin" else 1
+        column = PROFILES.index(self.profile)
         values = {
             name: getattr(self, name) if getattr(self, name) is not None else pair[column]
             for name, pair in SWITCHES.items()
         }
         return Semantics(timers=self.timers, **values)
+
+
+# The ``engine:`` block: the profile, one optional field per switch (null: the profile's value),
+# the timers; in this order (the order of ``scenario.resolved.yaml``).
+Engine = create_model(
+    "Engine",
+    __base__=_EngineBase,
+    __module__=__name__,
+    profile=(Literal[PROFILES], "voipbin"),  # type: ignore[valid-type]
+    **{name: (Optional[Literal[pair]], None) for name, pair in SWITCHES.items()},  # type: ignore[valid-type]
+    timers=(Timers, Field(default_factory=Timers)),
+)
 
 
 # --------------------------------------------------------------------------- campaign
@@ -253,9 +245,6 @@ class OutcomeMix(_Model):
         if abs(total - 1.0) > 1e-6:
             raise ValueError(f"expected outcome probabilities (human, machine, busy, failed, no_answer) that sum to 1; they sum to {total:.6g}")
         return self
-
-    def as_list(self) -> list[float]:
-        return [getattr(self, k) for k in OUTCOMES]
 
 
 class TimeOfDay(_Model):
