@@ -55,9 +55,9 @@ def run_task(scenario: Scenario, task: Task, keep_calls: bool = False, horizon: 
     """Run one replication and reduce it to metrics (and, if asked, its tables)."""
     start = time.perf_counter()
     try:
-        sim = Simulation(scenario, task.service_level, task.replication, horizon=horizon).run()
-        cols = call_arrays(sim)
-        out = RunOutput(task, replication_metrics(sim, cols), timeseries(sim, cols), cols if keep_calls else None)
+        rec = Simulation(scenario, task.service_level, task.replication, horizon=horizon).run().records()
+        cols = call_arrays(rec)
+        out = RunOutput(task, replication_metrics(rec, cols), timeseries(rec, cols), cols if keep_calls else None)
     except Exception as exc:  # recorded in the run's result, the sweep goes on
         out = RunOutput(task, error=f"{type(exc).__name__}: {exc}\n{traceback.format_exc(limit=8)}")
     out.wall_s = time.perf_counter() - start

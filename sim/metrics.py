@@ -1,7 +1,7 @@
 """Records of one replication -> its metrics (the contract's table) and tables.
 
-Everything is computed from the simulated events: the campaigncall records, the agents'
-availability spells and the sampled levels. The measurement window runs from ``warmup`` to
+Everything is computed from the simulated events, as the engine records them (``RunRecords``):
+the campaigncall records and the agents' availability spells. The measurement window runs from ``warmup`` to
 the horizon, or to the moment every campaign has stopped, whichever is first.
 """
 
@@ -11,7 +11,8 @@ import math
 
 import numpy as np
 
-from sim.engine.resources import HUMAN, NO_ANSWER, OUTCOMES, QUEUE_EXITS, REASONS, RESULTS
+from sim.engine.records import CALL_COLUMNS, RunRecords, decode  # noqa: F401  (CALL_COLUMNS, decode: re-exported)
+from sim.engine.resources import HUMAN, NO_ANSWER, PLACED
 
 METRICS = (
     "occupancy",
@@ -50,69 +51,22 @@ EXTRA_METRICS = (
 
 HEADLINE = ("occupancy", "abandon_rate", "abandon_rate_regulatory", "throughput_per_hour", "dials_per_hour")
 
-CALL_COLUMNS = (
-    "campaign", "target", "destination_index", "try_count", "t_dial", "outcome", "t_answer", "t_queue",
-    "t_agent_ring", "t_agent_answer", "t_hangup", "reason", "result", "agent", "stranded", "amd_hangup",
-    "queue_exit", "requeues", "service_timeout_fired",
-)
-
-
-def call_arrays(sim) -> dict[str, np.ndarray]:
+def call_arrays(rec: RunRecords) -> dict[str, np.ndarray]:
     """The campaigncall records as numpy columns (codes for the categorical ones)."""
-    calls = sim.calls
-    n = len(calls)
-    f = np.fromiter
-    cols = {
-        "campaign": f((c.campaign.idx for c in calls), np.int16, n),
-        "target": f((c.target.idx for c in calls), np.int64, n),
-        "destination_index": f((c.dest for c in calls), np.int8, n),
-        "try_count": f((c.attempt for c in calls), np.int16, n),
-        "t_dial": f((c.t_dial for c in calls), float, n),
-        "outcome": f((c.outcome for c in calls), np.int8, n),
-        "t_answer": f((c.t_answer for c in calls), float, n),
-        "t_queue": f((c.t_queue for c in calls), float, n),
-        "t_agent_ring": f((c.t_agent_ring for c in calls), float, n),
-        "t_agent_answer": f((c.t_agent_answer for c in calls), float, n),
-        "t_hangup": f((c.t_hangup for c in calls), float, n),
-        "reason": f((c.reason for c in calls), np.int8, n),
-        "result": f((c.result for c in calls), np.int8, n),
-        "agent": f((c.agent for c in calls), np.int32, n),
-        "stranded": f((c.stranded for c in calls), bool, n),
-        "amd_hangup": f((c.amd_hangup for c in calls), bool, n),
-        "queue_exit": f((c.queue_exit for c in calls), np.int8, n),
-        "requeues": f((c.requeues for c in calls), np.int16, n),
-    }
-    # The queue's service_timeout fires once a queuecall has been in service (from the agent's
-    # first ring) that long; as coded it changes nothing on the call (engine.md), so it is a
-    # record, not an event of the simulation.
-    limits = np.array([c.queue.service_timeout if c.queue is not None else 0.0 for c in sim.campaigns] or [0.0])
-    limit = limits[cols["campaign"]] if n else np.zeros(0)
-    end = np.where(np.isnan(cols["t_hangup"]), sim.end_time, cols["t_hangup"])
-    cols["service_timeout_fired"] = (limit > 0) & ~np.isnan(cols["t_agent_ring"]) & (end - cols["t_agent_ring"] >= limit)
-    return cols
-
-
-def decode(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    """Codes -> names for the categorical columns (for tables users read)."""
-    out = dict(cols)
-    out["outcome"] = np.asarray(OUTCOMES, dtype=object)[cols["outcome"]]
-    out["reason"] = np.asarray(("",) + REASONS, dtype=object)[cols["reason"] + 1]
-    out["result"] = np.asarray(("",) + RESULTS, dtype=object)[cols["result"] + 1]
-    out["queue_exit"] = np.asarray(QUEUE_EXITS, dtype=object)[cols["queue_exit"]]
-    return out
+    return rec.calls
 
 
 def _ratio(num: float, den: float) -> float:
     return num / den if den > 0 else math.nan
 
 
-def replication_metrics(sim, cols: dict[str, np.ndarray] | None = None) -> dict[str, float]:
+def replication_metrics(rec: RunRecords, cols: dict[str, np.ndarray] | None = None) -> dict[str, float]:
     """The metrics of one finished replication."""
     if cols is None:
-        cols = call_arrays(sim)
-    w0, w1 = sim.warmup, sim.end_time
+        cols = rec.calls
+    w0, w1 = rec.warmup, rec.end_time
     hours = max(w1 - w0, 0.0) / 3600.0
-    thr = sim.scenario.regulatory_threshold
+    thr = rec.regulatory_threshold
 
     def inwin(t: np.ndarray) -> np.ndarray:
         return (t >= w0) & (t < w1)
@@ -144,19 +98,16 @@ def replication_metrics(sim, cols: dict[str, np.ndarray] | None = None) -> dict[
     conv_end = np.clip(np.nan_to_num(t_hangup[talking], nan=w1), w0, w1)
     talk_time = float((conv_end - conv_start).sum())
 
-    spell_s = np.asarray(sim.spell_start, float)
-    spell_e = np.asarray(sim.spell_end, float)
-    by_call = np.asarray(sim.spell_by_call, bool)
+    spell_s, spell_e, by_call = rec.spell_start, rec.spell_end, rec.spell_by_call
     avail_time = float(np.clip(np.minimum(spell_e, w1) - np.maximum(spell_s, w0), 0, None).sum())
-    staffed = sim.staffed
+    staffed = rec.staffed
     idle_spells = by_call & (spell_e >= w0) & (spell_e < w1)
 
     human_waits = wait[connected]
-    ended_all = all(c.end_time is not None for c in sim.campaigns if c.ever_started) and any(
-        c.ever_started for c in sim.campaigns
-    )
-    total_targets = sum(c.n_targets for c in sim.campaigns)
-    done_targets = sum(c.n_done for c in sim.campaigns)
+    started, camp_end = rec.campaign_started, rec.campaign_end_time
+    ended_all = bool(started.any()) and not np.isnan(camp_end[started]).any()
+    total_targets = int(rec.campaign_targets.sum())
+    done_targets = int(rec.campaign_done.sum())
     human_all = int(human.sum())
 
     # compliance checks the domain notes ask for: unanswered attempts released before 15 s of
@@ -185,8 +136,8 @@ def replication_metrics(sim, cols: dict[str, np.ndarray] | None = None) -> dict[
         "agent_idle_between_calls": float((spell_e - spell_s)[idle_spells].mean()) if idle_spells.any() else math.nan,
         "stranded_calls": float((cols["stranded"] & inwin(cols["t_agent_ring"])).sum()),
         "list_penetration": _ratio(done_targets, total_targets),
-        "campaign_end_time": max(c.end_time for c in sim.campaigns if c.end_time is not None) if ended_all else math.nan,
-        "max_live_calls": float(sim.max_live),
+        "campaign_end_time": float(np.nanmax(camp_end)) if ended_all else math.nan,
+        "max_live_calls": float(rec.max_live_calls),
         "dials": float(dials),
         "human_answers": float(human_all),
         "conversations": float(n_conv),
@@ -216,15 +167,15 @@ def _time_in_state(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> np.
     return (ks * edges - cs[ks]) - (ke * edges - ce[ke])
 
 
-def timeseries(sim, cols: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+def timeseries(rec: RunRecords, cols: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Per interval (``timeseries_interval``, 15 min by default, the last one cut at the end of
     the run): time-weighted mean levels over the interval (live calls, available agents, callers
     waiting in the queue), and counts of events in it (dials, human answers, conversations,
     abandons). All computed from the records of the simulated events."""
     if cols is None:
-        cols = call_arrays(sim)
-    step = sim.scenario.timeseries_interval
-    end_time = sim.end_time
+        cols = rec.calls
+    step = rec.timeseries_interval
+    end_time = rec.end_time
     n_bins = max(1, int(math.ceil(end_time / step - 1e-9)))
     edges = np.minimum(np.arange(n_bins + 1) * step, end_time)
     width = np.diff(edges)
@@ -239,7 +190,7 @@ def timeseries(sim, cols: dict[str, np.ndarray] | None = None) -> dict[str, np.n
         return np.divide(np.diff(f), width, out=np.zeros(n_bins), where=width > 0)
 
     outcome = cols["outcome"]
-    placed = outcome <= 4  # calls placed (flow campaigncalls and unplaced attempts are not calls)
+    placed = np.isin(outcome, list(PLACED))  # calls placed (flow campaigncalls and unplaced attempts are not calls)
     human = outcome == HUMAN
     queued = ~np.isnan(cols["t_queue"])
     left_queue = np.where(np.isnan(cols["t_agent_ring"]), cols["t_hangup"], cols["t_agent_ring"])
@@ -247,7 +198,7 @@ def timeseries(sim, cols: dict[str, np.ndarray] | None = None) -> dict[str, np.n
     return {
         "t_start": edges[:-1],
         "live_calls": level(cols["t_dial"][placed], cols["t_hangup"][placed]),
-        "available_agents": level(np.asarray(sim.spell_start, float), np.asarray(sim.spell_end, float)),
+        "available_agents": level(rec.spell_start, rec.spell_end),
         "queue_waiting": level(cols["t_queue"][queued], left_queue[queued]),
         "dials": count(cols["t_dial"]),
         "answers": count(np.where(human, cols["t_answer"], np.nan)),

@@ -26,10 +26,6 @@ def purpose_key(name: str) -> int:
     return zlib.crc32(name.encode("utf-8"))
 
 
-def replication_seed(seed: int, replication: int) -> np.random.SeedSequence:
-    return np.random.SeedSequence(seed, spawn_key=(replication,))
-
-
 def _blocks(sample: Callable[[np.random.Generator, int], np.ndarray], gen: np.random.Generator) -> Iterator[float]:
     while True:
         yield from sample(gen, BLOCK).tolist()

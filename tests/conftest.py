@@ -55,11 +55,14 @@ def scenario(patch: dict | None = None, campaign: dict | None = None, **top):
 
 
 class Run:
+    """A finished run: the engine's state (``sim``), its records (``rec``), their columns, metrics."""
+
     def __init__(self, sim: Simulation):
         self.sim = sim
-        self.cols = call_arrays(sim)
+        self.rec = sim.records()
+        self.cols = call_arrays(self.rec)
         self.calls = decode(self.cols)
-        self.m = replication_metrics(sim, self.cols)
+        self.m = replication_metrics(self.rec, self.cols)
 
     def times(self, col: str = "t_dial") -> list[float]:
         return [round(float(x), 6) for x in self.cols[col]]

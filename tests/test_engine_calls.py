@@ -156,7 +156,7 @@ def test_missed_ring_strands_the_caller_and_blocks_the_agent():
     assert r.m["stranded_calls"] == 1
     assert r.times() == [1.0, 311.5]
     assert r.times("t_hangup")[0] == 311.0
-    assert sorted(r.sim.spell_start)[:2] == [0.0, pytest.approx(101.1)]
+    assert sorted(r.rec.spell_start)[:2] == [0.0, pytest.approx(101.1)]
 
 
 def test_documented_missed_ring_puts_the_caller_back():

@@ -111,7 +111,7 @@ def test_timeseries_levels_are_time_weighted_means(default_run):
     from sim.metrics import timeseries
 
     sim = default_run.sim
-    ts = timeseries(sim, default_run.cols)
+    ts = timeseries(default_run.rec, default_run.cols)
     width = np.diff(np.append(ts["t_start"], sim.end_time))
     assert (ts["available_agents"] * width).sum() == pytest.approx(sim.staffed * (1 - default_run.m["occupancy"]), rel=1e-9)
     assert ts["dials"].sum() == default_run.m["dials"]

@@ -105,7 +105,7 @@ def test_service_levels_share_random_numbers():
     from sim.metrics import call_arrays
 
     scn = load_scenario("scenarios/default.yaml", ["horizon=10m"])
-    first = [call_arrays(Simulation(scn, sl, 3).run())["outcome"][:10].tolist() for sl in (100, 300)]
+    first = [call_arrays(Simulation(scn, sl, 3).run().records())["outcome"][:10].tolist() for sl in (100, 300)]
     assert first[0] == first[1]
 
 

@@ -17,6 +17,7 @@ from sim.engine.resources import (
     A_AMD,
     A_TIME,
     AMD,
+    ANSWERED,
     BUSY,
     BUSY_SIGNAL,
     CANCEL,
@@ -44,6 +45,7 @@ from sim.engine.resources import (
     R_NOANSWER,
     SUCCESS,
     TIMEOUT,
+    UNSET,
     Call,
 )
 
@@ -51,6 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from sim.engine.simulation import Simulation
 
 INF = float("inf")
+HOUR = 3600.0
 
 
 def hangup(sim: "Simulation", cc: Call, reason: int) -> None:
@@ -83,15 +86,16 @@ def run_actions(sim: "Simulation", steps, machine: bool, cc: Call) -> tuple[floa
         if kind == A_TIME:
             t += value
         elif kind == A_AMD:
-            t += sim.amd_detect()
-            u = sim.amd_u()
-            detected = u >= sim.amd_fn if machine else u < sim.amd_fp
+            people = sim.people
+            t += people.amd_detect()
+            u = people.amd_u()
+            detected = u >= people.amd_fn if machine else u < people.amd_fp
             if detected and arg:
                 cc.amd_hangup = True
                 return t, AMD
         else:  # hangup action
             return t, arg
-    return t, -1
+    return t, UNSET
 
 
 def agent_ring_over(sim: "Simulation", agent) -> None:
@@ -113,10 +117,11 @@ def place_call(sim: "Simulation", cc: Call) -> None:
     c = cc.campaign
     t0 = env.now
     d = cc.dest
-    u = sim.outcome_u[d]()
-    pm, pb, pf, ph = sim.outcome_p[d]
-    if sim.tod is not None:
-        ph *= sim.tod[int((sim.clock0 + t0) // 3600) % 24]
+    people = sim.people
+    u = people.outcome_u[d]()
+    pm, pb, pf, ph = people.outcome_p[d]
+    if people.tod is not None:
+        ph *= people.tod[int((people.clock0 + t0) // HOUR) % 24]
     if u < pm:
         outcome = MACHINE
     elif u < pm + pb:
@@ -129,20 +134,20 @@ def place_call(sim: "Simulation", cc: Call) -> None:
         outcome = NO_ANSWER
     ring_timeout = c.ring_timeout
     ring = 0.0
-    if outcome <= MACHINE:
-        ring = sim.ring_time()
+    if outcome in ANSWERED:
+        ring = people.ring_time()
         if ring >= ring_timeout:
             outcome = NO_ANSWER
     cc.outcome = outcome
-    if outcome <= MACHINE and ring <= sim.max_call:
+    if outcome in ANSWERED and ring <= sim.max_call:
         cc.proc = env.process(call_process(sim, cc, ring))
         return
     if outcome == NO_ANSWER:
         dt, reason = ring_timeout, R_NOANSWER
     elif outcome == BUSY_SIGNAL:
-        dt, reason = sim.busy_time(), R_BUSY
+        dt, reason = people.busy_time(), R_BUSY
     elif outcome == FAILED:
-        dt, reason = sim.failed_time(), R_FAILED
+        dt, reason = people.failed_time(), R_FAILED
     else:
         dt, reason = ring, R_NOANSWER
     if dt > sim.max_call:
@@ -153,8 +158,8 @@ def place_call(sim: "Simulation", cc: Call) -> None:
 
 def ring_out(sim: "Simulation", ev) -> None:
     """The callback ending an unanswered call (unless a stop request hung it up already)."""
-    cc = ev._value
-    if cc.result < 0:
+    cc = ev._value  # a processed Timeout's value, the call (see Simulation.queue_deadline)
+    if cc.result == UNSET:
         hangup(sim, cc, cc.reason)
 
 
@@ -177,19 +182,19 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
 
         # ---- answered: the campaign's actions
         cc.phase = P_ACTIONS
-        person_end = answer_at + sim.machine_talk() if machine else INF
+        person_end = answer_at + sim.people.machine_talk() if machine else INF
         steps = c.steps
         if steps is None:
-            t_act, reason = c.action_time, -1
+            t_act, reason = c.action_time, UNSET
         else:
             t_act, reason = run_actions(sim, steps, machine, cc)
         queue = c.queue
         end = answer_at + t_act
         if person_end < end:
             end, reason = person_end, NORMAL  # the machine hung up during the flow
-        elif reason < 0 and queue is None:
+        elif reason == UNSET and queue is None:
             reason = NORMAL  # the flow ran out of actions
-        if reason >= 0 or end > cap:
+        if reason != UNSET or end > cap:
             if end > cap:
                 end, reason = cap, TIMEOUT
             yield env.timeout(end - env.now)
@@ -204,7 +209,7 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
         sim.seq += 1
         cc.key = (now, sim.seq)
         if not machine:
-            person_end = now + sim.patience()
+            person_end = now + sim.people.patience()
         wt = queue.wait_timeout
         wait_deadline = now + wt if wt > 0 else INF
         leave_at = person_end if person_end < cap else cap

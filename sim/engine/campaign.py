@@ -9,12 +9,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from sim.engine.resources import (
+    ALL_DESTINATIONS,
     CANCEL,
     DONE,
+    FAIL,
     FLOW,
+    HUNG_UP_BY_STOP,
     IDLE,
+    N_DESTINATIONS,
     NOT_PLACED,
-    P_AFTER,
     PROGRESSING,
     RUN,
     STOP,
@@ -61,7 +64,7 @@ def campaign_loop(sim: "Simulation", c: Campaign):
     env = sim.env
     timers = sim.timers
     after_dial, after_wait, page = timers.after_dial, timers.after_wait, timers.page_size
-    agent_side = sim.semantics.service_level_rule == "agent_side"
+    agent_side = sim.agent_side
     sl = c.sl
     queue = c.queue
     try_interval = c.try_interval
@@ -102,14 +105,13 @@ def dial(sim: "Simulation", c: Campaign, head) -> Call:
         c.fresh = head + 1
     tries = target.tries
     max_try = c.max_try
-    mask = 31 if c.select_all else target.mask
+    mask = ALL_DESTINATIONS if c.select_all else target.mask
     dest = 0
     while not (mask >> dest & 1 and tries[dest] < max_try[dest]):
         dest += 1
     tries[dest] += 1
     target.status = PROGRESSING
     target.last_change = now
-    target.tried = True
     cc = Call(c, target, dest, tries[dest], now)
     sim.calls.append(cc)
     c.live += 1
@@ -118,7 +120,7 @@ def dial(sim: "Simulation", c: Campaign, head) -> Call:
         # call cannot be created: the campaigncall fails and the campaign stops.
         cc.outcome = NOT_PLACED
         cc.t_hangup = now
-        cc.result = 1
+        cc.result = FAIL
         campaigncall_done(sim, cc, False)
         execute_stop(sim, c)
     elif c.type_flow:
@@ -142,8 +144,8 @@ def dial(sim: "Simulation", c: Campaign, head) -> Call:
 
 def attempts_left(c: Campaign, target: Target) -> bool:
     tries, max_try = target.tries, c.max_try
-    mask = 31 if c.select_all else target.mask
-    for i in range(5):
+    mask = ALL_DESTINATIONS if c.select_all else target.mask
+    for i in range(N_DESTINATIONS):
         if mask >> i & 1 and tries[i] < max_try[i]:
             return True
     return False
@@ -210,7 +212,7 @@ def request_stop(sim: "Simulation", c: Campaign) -> None:
         for cc in sorted(c.calls_live, key=_dial_order):
             if cc.proc is None:
                 sim.hangup(cc, CANCEL)  # still ringing, no process: its ring-out is ignored
-            elif cc.proc.is_alive and cc.phase < P_AFTER:
+            elif cc.proc.is_alive and cc.phase in HUNG_UP_BY_STOP:
                 cc.proc.interrupt("stop")
 
 
@@ -227,5 +229,5 @@ def set_stop(sim: "Simulation", c: Campaign) -> None:
     if nxt is not None and sim.chain_next:
         start_campaign(sim, nxt)
     sim.active -= 1
-    if sim.active == 0 and not sim.done.triggered:
-        sim.done.succeed()
+    if sim.active == 0 and not sim.all_stopped.triggered:
+        sim.all_stopped.succeed()

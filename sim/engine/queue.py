@@ -24,7 +24,6 @@ def agent_available(sim: "Simulation", agent: Agent) -> None:
         return
     agent.status = AVAILABLE
     agent.avail_since = sim.env.now
-    sim.n_available += 1
     idx = agent.idx
     for q in agent.queues:
         avail = q.avail
@@ -37,7 +36,6 @@ def agent_available(sim: "Simulation", agent: Agent) -> None:
 def agent_unavailable(sim: "Simulation", agent: Agent, status: int, by_call: bool) -> None:
     """The agent leaves ``available`` (rung by a queue, or logged off)."""
     agent.status = status
-    sim.n_available -= 1
     idx = agent.idx
     for q in agent.queues:
         avail = q.avail

@@ -1,57 +1,183 @@
 """The VoIPbin resources as the simulation keeps them: plain slotted objects, no logic.
 
-Status and outcome values are small ints in the hot path; the names are in the tuples below.
+Statuses and codes are named ``IntEnum`` members (ints in the hot path, names for tables). No
+code relies on their numeric order: tests of a kind use ``==`` or a named set (``ANSWERED``),
+and names are looked up by member (``labels``), so a member can be added anywhere.
 """
 
 from __future__ import annotations
 
 from collections import deque
+from enum import IntEnum
 from typing import Optional
 
-# campaign status
-RUN, STOPPING, STOP = 0, 1, 2
-CAMPAIGN_STATUS = ("run", "stopping", "stop")
+N_DESTINATIONS = 5
+"""Destinations a target can have (VoIPbin's destination_0..4)."""
+ALL_DESTINATIONS = (1 << N_DESTINATIONS) - 1
+"""The destination bit mask with every destination present."""
+UNSET = -1
+"""A code not set yet (a call's reason and result until it ends, its agent until one is rung)."""
 
-# target status
-IDLE, PROGRESSING, DONE = 0, 1, 2
-TARGET_STATUS = ("idle", "progressing", "done")
 
-# agent status
-OFFLINE, AVAILABLE, RINGING, BUSY = 0, 1, 2, 3
-AGENT_STATUS = ("offline", "available", "ringing", "busy")
+class Code(IntEnum):
+    """A code with a name users read: the member's name in lower case unless ``_labels`` says otherwise."""
 
-# called-party outcome of a dial attempt (FLOW: a flow campaigncall, no call placed)
-# NOT_PLACED: the destination chosen is absent (see missing_destination): no call is created
-HUMAN, MACHINE, BUSY_SIGNAL, FAILED, NO_ANSWER, FLOW, NOT_PLACED = 0, 1, 2, 3, 4, 5, 6
-OUTCOMES = ("human", "machine", "busy", "failed", "no_answer", "flow", "not_placed")
+    @property
+    def label(self) -> str:
+        return self.name.lower()
 
-# hang-up reasons and what they map to
-REASONS = ("normal", "busy", "noanswer", "failed", "cancel", "timeout", "dialout", "amd")
-NORMAL, R_BUSY, R_NOANSWER, R_FAILED, CANCEL, TIMEOUT, DIALOUT, AMD = range(8)
-SUCCESS, FAIL = 0, 1
-RESULTS = ("success", "fail")
 
-# how a call that reached the queue left it
-Q_NONE, Q_CONNECTED, Q_HANGUP_WAITING, Q_WAIT_TIMEOUT, Q_HANGUP_RINGING, Q_HANGUP_STRANDED, Q_CUT = range(7)
-QUEUE_EXITS = ("", "connected", "hangup_waiting", "wait_timeout", "hangup_agent_ringing", "hangup_stranded", "cut")
+def labels(codes: type[Code], missing: str = "") -> dict[int, str]:
+    """Code value -> name, for decoding a column (``missing`` for UNSET)."""
+    return {UNSET: missing, **{int(m): m.label for m in codes}}
 
-# phases of a call, for a stop request that hangs calls up
-P_RING, P_ACTIONS, P_WAIT, P_AGENT_RING, P_STRANDED, P_TALK, P_AFTER = range(7)
 
-# compiled action steps
-A_TIME, A_AMD, A_HANGUP = 0, 1, 2
+class CampaignStatus(Code):
+    RUN = 0
+    STOPPING = 1
+    STOP = 2
+
+
+class TargetStatus(Code):
+    IDLE = 0
+    PROGRESSING = 1
+    DONE = 2
+
+
+class AgentStatus(Code):
+    OFFLINE = 0
+    AVAILABLE = 1
+    RINGING = 2
+    BUSY = 3
+
+
+class Outcome(Code):
+    """The called party's outcome of a dial attempt."""
+
+    HUMAN = 0
+    MACHINE = 1
+    BUSY = 2
+    FAILED = 3
+    NO_ANSWER = 4
+    FLOW = 5  # a flow campaigncall: no call placed
+    NOT_PLACED = 6  # the destination chosen is absent (see missing_destination): no call is created
+
+
+class Reason(Code):
+    """Hang-up reasons (VoIPbin's call hangup_reason) that the model produces."""
+
+    NORMAL = 0
+    BUSY = 1
+    NOANSWER = 2
+    FAILED = 3
+    CANCEL = 4
+    TIMEOUT = 5
+    AMD = 6
+
+
+class Result(Code):
+    SUCCESS = 0
+    FAIL = 1
+
+
+class QueueExit(Code):
+    """How a call that reached the queue left it (NONE: it did not reach the queue)."""
+
+    NONE = 0
+    CONNECTED = 1
+    HANGUP_WAITING = 2
+    WAIT_TIMEOUT = 3
+    HANGUP_AGENT_RINGING = 4
+    HANGUP_STRANDED = 5
+    CUT = 6
+
+    @property
+    def label(self) -> str:
+        return "" if self is QueueExit.NONE else self.name.lower()
+
+
+class Phase(Code):
+    """Where a call is, for a stop request that hangs calls up."""
+
+    RING = 0
+    ACTIONS = 1
+    WAIT = 2
+    AGENT_RING = 3
+    STRANDED = 4
+    TALK = 5
+    AFTER = 6  # hung up, the agent in wrap-up: nothing left to hang up
+
+
+class Step(Code):
+    """Kinds of compiled action steps."""
+
+    TIME = 0
+    AMD = 1
+    HANGUP = 2
+
+
+# Short names for the hot path (module globals: one dict lookup, no enum attribute access).
+RUN = CampaignStatus.RUN
+STOPPING = CampaignStatus.STOPPING
+STOP = CampaignStatus.STOP
+IDLE = TargetStatus.IDLE
+PROGRESSING = TargetStatus.PROGRESSING
+DONE = TargetStatus.DONE
+OFFLINE = AgentStatus.OFFLINE
+AVAILABLE = AgentStatus.AVAILABLE
+RINGING = AgentStatus.RINGING
+BUSY = AgentStatus.BUSY
+HUMAN = Outcome.HUMAN
+MACHINE = Outcome.MACHINE
+BUSY_SIGNAL = Outcome.BUSY
+FAILED = Outcome.FAILED
+NO_ANSWER = Outcome.NO_ANSWER
+FLOW = Outcome.FLOW
+NOT_PLACED = Outcome.NOT_PLACED
+NORMAL = Reason.NORMAL
+R_BUSY = Reason.BUSY
+R_NOANSWER = Reason.NOANSWER
+R_FAILED = Reason.FAILED
+CANCEL = Reason.CANCEL
+TIMEOUT = Reason.TIMEOUT
+AMD = Reason.AMD
+SUCCESS = Result.SUCCESS
+FAIL = Result.FAIL
+Q_NONE = QueueExit.NONE
+Q_CONNECTED = QueueExit.CONNECTED
+Q_HANGUP_WAITING = QueueExit.HANGUP_WAITING
+Q_WAIT_TIMEOUT = QueueExit.WAIT_TIMEOUT
+Q_HANGUP_RINGING = QueueExit.HANGUP_AGENT_RINGING
+Q_HANGUP_STRANDED = QueueExit.HANGUP_STRANDED
+Q_CUT = QueueExit.CUT
+P_RING = Phase.RING
+P_ACTIONS = Phase.ACTIONS
+P_WAIT = Phase.WAIT
+P_AGENT_RING = Phase.AGENT_RING
+P_STRANDED = Phase.STRANDED
+P_TALK = Phase.TALK
+P_AFTER = Phase.AFTER
+A_TIME = Step.TIME
+A_AMD = Step.AMD
+A_HANGUP = Step.HANGUP
+
+ANSWERED = frozenset((HUMAN, MACHINE))
+"""Outcomes where someone (a person or a machine) answers."""
+PLACED = frozenset((HUMAN, MACHINE, BUSY_SIGNAL, FAILED, NO_ANSWER))
+"""Outcomes of attempts that placed a call (not flow campaigncalls, not calls never created)."""
+HUNG_UP_BY_STOP = frozenset((P_RING, P_ACTIONS, P_WAIT, P_AGENT_RING, P_STRANDED, P_TALK))
+"""Phases in which a stop request that hangs calls up interrupts the call."""
 
 
 class Target:
-    __slots__ = ("idx", "mask", "tries", "status", "last_change", "tried")
+    __slots__ = ("idx", "mask", "tries", "status", "last_change")
 
     def __init__(self, idx: int, mask: int, now: float):
         self.idx = idx
         self.mask = mask
-        self.tries = [0, 0, 0, 0, 0]
+        self.tries = [0] * N_DESTINATIONS
         self.status = IDLE
         self.last_change = now
-        self.tried = False
 
 
 class Agent:
@@ -133,9 +259,9 @@ class Call:
         self.t_agent_ring = nan
         self.t_agent_answer = nan
         self.t_hangup = nan
-        self.reason = -1
-        self.result = -1
-        self.agent = -1
+        self.reason = UNSET
+        self.result = UNSET
+        self.agent = UNSET
         self.stranded = False
         self.amd_hangup = False
         self.queue_exit = Q_NONE

@@ -1,20 +1,32 @@
-"""One replication of one scenario at one service level: build the resources, run, hand back records."""
+"""One replication of one scenario at one service level: build the resources, run, hand back records.
+
+``Simulation`` is the state of one replication, put together by the ``build_*`` functions below
+(one per part of the scenario); the processes acting on it live in ``campaign``, ``queue`` and
+``call``. After ``run()``, ``records()`` gives the ``RunRecords`` metrics are computed from.
+"""
 
 from __future__ import annotations
 
 import gc
+import math
 from typing import Optional
 
+import numpy as np
 import simpy
 
 from sim.engine import call as call_mod
 from sim.engine import campaign as campaign_mod
 from sim.engine import queue as queue_mod
+from sim.engine.records import RunRecords
 from sim.engine.resources import (
     A_AMD,
     A_HANGUP,
     A_TIME,
+    ALL_DESTINATIONS,
+    AMD,
     AVAILABLE,
+    N_DESTINATIONS,
+    NORMAL,
     OFFLINE,
     RINGING,
     Agent,
@@ -22,7 +34,7 @@ from sim.engine.resources import (
     Queue,
 )
 from sim.rng import Streams
-from sim.scenario.schema import HANGUP_REASONS, Scenario
+from sim.scenario.schema import Scenario
 
 INF = float("inf")
 
@@ -43,13 +55,133 @@ def compile_actions(actions, speech_rate_wps: float, for_flow: bool) -> tuple[Op
         elif a.type == "hangup":
             # An answered call hung up by the flow is terminating: call-manager gives reason
             # normal whatever the action's reason, except amd (bin-call-manager CalculateHangupReason).
-            steps.append((A_HANGUP, 0.0, HANGUP_REASONS.index("amd" if opt.reason == "amd" else "normal")))
+            steps.append((A_HANGUP, 0.0, AMD if opt.reason == "amd" else NORMAL))
             break
         # other VoIPbin actions take no time in the model
     total = sum(v for k, v, _ in steps if k == A_TIME)
     if all(k == A_TIME for k, _, _ in steps):
         return None, total
     return steps, total
+
+
+class CalledParties:
+    """The people (and machines) the campaigns dial: outcome mixes and their random streams."""
+
+    __slots__ = (
+        "outcome_u", "outcome_p", "tod", "clock0", "ring_time", "busy_time", "failed_time", "patience",
+        "machine_talk", "amd_detect", "amd_u", "amd_fp", "amd_fn",
+    )
+
+
+def build_called_parties(pop, streams: Streams) -> CalledParties:
+    p = CalledParties()
+    p.outcome_u = [streams.uniform(f"population.outcome.{i}") for i in range(N_DESTINATIONS)]
+    p.outcome_p = []
+    for i in range(N_DESTINATIONS):
+        mix = pop.outcome[min(i, len(pop.outcome) - 1)]
+        p.outcome_p.append((mix.machine, mix.busy, mix.failed, mix.human))
+    p.tod = list(pop.time_of_day.multipliers) if pop.time_of_day else None
+    p.clock0 = pop.time_of_day.clock_start if pop.time_of_day else 0.0
+    p.ring_time = streams.sampler("population.ring_time", pop.ring_time)
+    p.busy_time = streams.sampler("population.busy_time", pop.busy_time)
+    p.failed_time = streams.sampler("population.failed_time", pop.failed_time)
+    p.patience = streams.sampler("population.patience", pop.patience)
+    p.machine_talk = streams.sampler("population.machine_talk_time", pop.machine_talk_time)
+    p.amd_detect = streams.sampler("population.amd.detect_time", pop.amd.detect_time)
+    p.amd_u = streams.uniform("population.amd.classify")
+    p.amd_fp = pop.amd.false_positive
+    p.amd_fn = pop.amd.false_negative
+    return p
+
+
+def build_queues(sim: "Simulation", models, streams: Streams) -> list[Queue]:
+    queues = []
+    for i, qm in enumerate(models):
+        q = Queue(i, qm.name, qm.tags, qm.wait_timeout, qm.service_timeout)
+        q.choose = streams.uniform(f"queue.{qm.name}.agent_choice")
+        q.step = _queue_step(sim, q)
+        queues.append(q)
+    return queues
+
+
+def build_agents(sim: "Simulation", groups, queues: list[Queue], streams: Streams) -> tuple[list[Agent], list[list[Agent]]]:
+    """The agents, in creation order, and the members of each group (for their shifts)."""
+    agents: list[Agent] = []
+    members_by_group = []
+    for g, gm in enumerate(groups):
+        answer_delay = streams.sampler(f"agents.{gm.name}.answer_delay", gm.answer_delay)
+        miss = streams.uniform(f"agents.{gm.name}.miss")
+        talk = streams.sampler(f"agents.{gm.name}.talk_time", gm.talk_time)
+        wrap = streams.sampler(f"agents.{gm.name}.wrap_up", gm.wrap_up)
+        reset = streams.sampler(f"agents.{gm.name}.status_reset", gm.status_reset)
+        tags = set(gm.tags)
+        matching = [q for q in queues if not q.tags or q.tags & tags]
+        members = []
+        for _ in range(gm.count):
+            a = Agent(len(agents), g)
+            a.queues = matching
+            a.answer_delay, a.miss, a.miss_p = answer_delay, miss, gm.miss_probability
+            a.talk, a.wrap, a.reset = talk, wrap, reset
+            a.reset_cb = _agent_reset(sim, a)
+            agents.append(a)
+            members.append(a)
+        members_by_group.append(members)
+    return agents, members_by_group
+
+
+def build_campaigns(scenario: Scenario, service_level: Optional[int], queues: list[Queue], sem) -> list[Campaign]:
+    campaigns: list[Campaign] = []
+    qidx = {q.name: q for q in queues}
+    outplans = {o.name: o for o in scenario.outplans}
+    outdials = {o.name: o for o in scenario.outdials}
+    dial_missing = sem.missing_destination == "dial"
+    speech_rate = scenario.population.speech_rate_wps
+    for i, cm in enumerate(scenario.campaigns):
+        c = Campaign(i, cm.name)
+        c.type_flow = cm.type == "flow"
+        c.sl = service_level if service_level is not None else cm.service_level
+        c.end_stop = cm.end_handle == "stop"
+        c.queue = qidx[cm.queue] if cm.queue else None
+        op = outplans[cm.outplan]
+        c.max_try = list(op.max_try_count)
+        c.try_interval = op.try_interval
+        c.ring_timeout = op.dial_timeout if sem.ring_timeout_source == "outplan" else sem.timers.ring_timeout
+        c.usable = sum(1 << k for k in range(N_DESTINATIONS) if c.max_try[k] > 0)
+        c.select_all = dial_missing  # as coded, an absent destination counts as present
+        od = outdials[cm.outdial]
+        if isinstance(od.targets, str):
+            c.masks = scenario.target_masks.get(od.name, b"")
+            c.n_targets = len(c.masks)
+            c.uniform_mask = None
+            if dial_missing and not c.usable:
+                c.fresh = c.n_targets
+        else:
+            c.n_targets = od.targets
+            c.masks = None
+            c.uniform_mask = (1 << od.destinations) - 1
+            if not (ALL_DESTINATIONS if dial_missing else c.uniform_mask) & c.usable:
+                c.fresh = c.n_targets  # no target has a dialable destination
+        c.steps, c.action_time = compile_actions(cm.actions, speech_rate, for_flow=False)
+        c.flow_time = compile_actions(cm.actions, speech_rate, for_flow=True)[1]
+        c.start_at, c.stop_at = cm.start_at, cm.stop_at
+        campaigns.append(c)
+    by_name = {c.name: c for c in campaigns}
+    for cm, c in zip(scenario.campaigns, campaigns):
+        c.next_campaign = by_name.get(cm.next_campaign) if cm.next_campaign else None
+    return campaigns
+
+
+def _queue_step(sim: "Simulation", q: Queue):
+    def step(_ev):
+        queue_mod.queue_step(sim, q)
+    return step
+
+
+def _agent_reset(sim: "Simulation", agent: Agent):
+    def reset(_ev):
+        if agent.status == RINGING:
+            queue_mod.agent_available(sim, agent)
+    return reset
 
 
 class Simulation:
@@ -61,162 +193,84 @@ class Simulation:
         self.scenario = scenario
         self.service_level = service_level
         self.replication = replication
-        self.env = env = simpy.Environment()
-        sem = scenario.semantics()
-        self.semantics = sem
-        self.timers = t = sem.timers
+        self.env = simpy.Environment()
         self.horizon = float(horizon if horizon is not None else scenario.horizon)
         self.warmup = scenario.warmup
-        self.max_call = t.max_call
-        self.agent_ring_timeout = t.ring_timeout
-        self.requeue = sem.missed_ring == "requeue"
-        self.manual_reset = sem.agent_after_call == "manual_reset"
-        self.count_unanswered_only = sem.dialing_count == "unanswered_calls"
-        self.exhausted_done = sem.exhausted_target == "done"
-        self.stop_hangs_up = sem.stop_request == "hangup"
-        self.chain_next = sem.next_campaign == "start"
-        self.newest_first = sem.queue_order == "newest_first"
-        self.flow_done_on_end = sem.flow_campaigncall == "done_on_end"
-        dial_missing = sem.missing_destination == "dial"
+        sem = scenario.semantics()
+        self.semantics = sem
+        self.timers = sem.timers
+        self.max_call = sem.timers.max_call
+        self.agent_ring_timeout = sem.timers.ring_timeout
+        self._read_switches(sem)
         streams = Streams(scenario.seed, replication)
 
         # records and counters
-        self.calls: list = []
+        self.calls: list = []  # the Call of every dial attempt, in dial order
         self.spell_start: list[float] = []
         self.spell_end: list[float] = []
         self.spell_by_call: list[bool] = []
         self.live_calls = 0
         self.max_live = 0
-        self.n_available = 0
-        self.seq = 0
-        self.active = 0
-        self.done = env.event()
+        self.seq = 0  # queue entries so far (ties in the queue's order by entry time)
+        self.active = 0  # campaigns running or stopping, plus place-holders for scheduled starts
+        self.end_time = self.horizon
+        self.staffed = 0.0  # agent-seconds logged in inside the measurement window (set by run)
 
-        # the called parties
-        pop = scenario.population
-        self.outcome_u = [streams.uniform(f"population.outcome.{i}") for i in range(5)]
-        self.outcome_p = []
-        for i in range(5):
-            mix = pop.outcome[min(i, len(pop.outcome) - 1)]
-            self.outcome_p.append((mix.machine, mix.busy, mix.failed, mix.human))
-        self.tod = list(pop.time_of_day.multipliers) if pop.time_of_day else None
-        self.clock0 = pop.time_of_day.clock_start if pop.time_of_day else 0.0
-        self.ring_time = streams.sampler("population.ring_time", pop.ring_time)
-        self.busy_time = streams.sampler("population.busy_time", pop.busy_time)
-        self.failed_time = streams.sampler("population.failed_time", pop.failed_time)
-        self.patience = streams.sampler("population.patience", pop.patience)
-        self.machine_talk = streams.sampler("population.machine_talk_time", pop.machine_talk_time)
-        self.amd_detect = streams.sampler("population.amd.detect_time", pop.amd.detect_time)
-        self.amd_u = streams.uniform("population.amd.classify")
-        self.amd_fp = pop.amd.false_positive
-        self.amd_fn = pop.amd.false_negative
+        self.people = build_called_parties(scenario.population, streams)
+        self.queues = build_queues(self, scenario.queues, streams)
+        self.agents, members_by_group = build_agents(self, scenario.agents, self.queues, streams)
+        self.campaigns = build_campaigns(scenario, service_level, self.queues, sem)
+        self.all_stopped = self.env.event()
+        """Triggered when every campaign has stopped: the run ends then (see ``_end_run``)."""
+        self._schedule(members_by_group)
 
-        # queues
-        self.queues: list[Queue] = []
-        qidx = {}
-        for i, qm in enumerate(scenario.queues):
-            q = Queue(i, qm.name, qm.tags, qm.wait_timeout, qm.service_timeout)
-            q.choose = streams.uniform(f"queue.{qm.name}.agent_choice")
-            q.step = self._make_queue_step(q)
-            self.queues.append(q)
-            qidx[qm.name] = q
+    def _read_switches(self, sem) -> None:
+        """Every engine switch (``sim.scenario.schema.SWITCHES``) as the flag the engine tests."""
+        self.agent_side = sem.service_level_rule == "agent_side"
+        self.count_unanswered_only = sem.dialing_count == "unanswered_calls"
+        self.newest_first = sem.queue_order == "newest_first"
+        self.requeue = sem.missed_ring == "requeue"
+        self.manual_reset = sem.agent_after_call == "manual_reset"
+        # ring_timeout_source and missing_destination: per campaign, in build_campaigns
+        self.exhausted_done = sem.exhausted_target == "done"
+        self.stop_hangs_up = sem.stop_request == "hangup"
+        self.chain_next = sem.next_campaign == "start"
+        self.flow_done_on_end = sem.flow_campaigncall == "done_on_end"
 
-        # agents
-        self.agents: list[Agent] = []
-        self.staffed = 0.0  # agent-seconds logged in inside the measurement window (filled at the end)
+    def _schedule(self, members_by_group: list[list[Agent]]) -> None:
+        """The run's timed events: shifts, campaign starts and stop requests, the warm-up's end
+        (in this order: events at the same time run in the order they were scheduled)."""
+        horizon = self.horizon
         self.shifts: list[tuple[int, float, float]] = []
-        for g, gm in enumerate(scenario.agents):
-            answer_delay = streams.sampler(f"agents.{gm.name}.answer_delay", gm.answer_delay)
-            miss = streams.uniform(f"agents.{gm.name}.miss")
-            talk = streams.sampler(f"agents.{gm.name}.talk_time", gm.talk_time)
-            wrap = streams.sampler(f"agents.{gm.name}.wrap_up", gm.wrap_up)
-            reset = streams.sampler(f"agents.{gm.name}.status_reset", gm.status_reset)
-            tags = set(gm.tags)
-            matching = [q for q in self.queues if not q.tags or q.tags & tags]
-            members = []
-            for _ in range(gm.count):
-                a = Agent(len(self.agents), g)
-                a.queues = matching
-                a.answer_delay, a.miss, a.miss_p = answer_delay, miss, gm.miss_probability
-                a.talk, a.wrap, a.reset = talk, wrap, reset
-                a.reset_cb = self._make_reset(a)
-                self.agents.append(a)
-                members.append(a)
+        for gm, members in zip(self.scenario.agents, members_by_group):
             start = gm.shift.start
             end = gm.shift.end if gm.shift.end is not None else INF
             self.shifts.append((gm.count, start, end))
-            if start < self.horizon:
+            if start < horizon:
                 self._at(start, self._shift_start, members)
-            if end < self.horizon:
+            if end < horizon:
                 self._at(end, self._shift_end, members)
-
-        # campaigns
-        self.campaigns: list[Campaign] = []
-        by_name = {}
-        outplans = {o.name: o for o in scenario.outplans}
-        outdials = {o.name: o for o in scenario.outdials}
-        for i, cm in enumerate(scenario.campaigns):
-            c = Campaign(i, cm.name)
-            by_name[cm.name] = c
-            c.type_flow = cm.type == "flow"
-            c.sl = service_level if service_level is not None else cm.service_level
-            c.end_stop = cm.end_handle == "stop"
-            c.queue = qidx[cm.queue] if cm.queue else None
-            op = outplans[cm.outplan]
-            c.max_try = list(op.max_try_count)
-            c.try_interval = op.try_interval
-            c.ring_timeout = op.dial_timeout if sem.ring_timeout_source == "outplan" else t.ring_timeout
-            c.usable = sum(1 << k for k in range(5) if c.max_try[k] > 0)
-            c.select_all = dial_missing  # as coded, an absent destination counts as present
-            od = outdials[cm.outdial]
-            if isinstance(od.targets, str):
-                c.masks = scenario.target_masks.get(od.name, b"")
-                c.n_targets = len(c.masks)
-                c.uniform_mask = None
-                if dial_missing and not c.usable:
-                    c.fresh = c.n_targets
-            else:
-                c.n_targets = od.targets
-                c.masks = None
-                c.uniform_mask = (1 << od.destinations) - 1
-                if not (31 if dial_missing else c.uniform_mask) & c.usable:
-                    c.fresh = c.n_targets  # no target has a dialable destination
-            c.steps, c.action_time = compile_actions(cm.actions, pop.speech_rate_wps, for_flow=False)
-            c.flow_time = compile_actions(cm.actions, pop.speech_rate_wps, for_flow=True)[1]
-            c.start_at, c.stop_at = cm.start_at, cm.stop_at
-            self.campaigns.append(c)
-        for cm, c in zip(scenario.campaigns, self.campaigns):
-            c.next_campaign = by_name.get(cm.next_campaign) if cm.next_campaign else None
-            if c.start_at is not None and c.start_at < self.horizon:
+        for c in self.campaigns:
+            if c.start_at is not None and c.start_at < horizon:
                 self.active += 1
                 self._at(c.start_at, campaign_mod.scheduled_start, self, c)
-            if c.stop_at is not None and c.stop_at < self.horizon:
+            if c.stop_at is not None and c.stop_at < horizon:
                 self._at(c.stop_at, campaign_mod.request_stop, self, c)
-
-        if 0 < self.warmup < self.horizon:
+        if 0 < self.warmup < horizon:
             self._at(self.warmup, self._start_measuring)
-        self.done.callbacks.append(self._stop_now)
+        self.all_stopped.callbacks.append(self._end_run)
         if self.active == 0:
-            self.done.succeed()
+            self.all_stopped.succeed()
 
     # -- small helpers (not on the per-call path)
 
     def _at(self, when: float, fn, *args) -> None:
         self.env.timeout(when).callbacks.append(lambda _ev: fn(*args))
 
-    def _make_queue_step(self, q: Queue):
-        def step(_ev):
-            queue_mod.queue_step(self, q)
-        return step
-
-    def _make_reset(self, agent: Agent):
-        def reset(_ev):
-            if agent.status == RINGING:
-                queue_mod.agent_available(self, agent)
-        return reset
-
     def queue_deadline(self, ev) -> None:
         """A waiting caller's deadline (patience, wait_timeout, call limit): leave the queue."""
+        # ev is a processed Timeout whose value is the call; its public ``value`` property would
+        # check for PENDING first, on a path run once per queued call.
         cc = ev._value
         if cc.in_queue:
             queue_mod.leave(cc.campaign.queue, cc)
@@ -246,8 +300,13 @@ class Simulation:
     def _start_measuring(self) -> None:
         self.max_live = self.live_calls  # the calls already live when the window opens
 
-    def _stop_now(self, _ev) -> None:
-        """Every campaign has stopped: end the run before anything else happens at this time."""
+    def _end_run(self, _ev) -> None:
+        """Every campaign has stopped: end the run before anything else happens at this time.
+
+        SimPy's public ``Event.succeed`` schedules at NORMAL priority, behind events already due
+        now; ``env.run(until=...)`` ends a run the same way this does: an event already
+        triggered (``_ok``, ``_value`` set by hand, as SimPy's own ``run`` does) scheduled URGENT,
+        whose callback raises StopSimulation."""
         stop = simpy.Event(self.env)
         stop._ok, stop._value = True, None
         stop.callbacks.append(simpy.core.StopSimulation.callback)
@@ -266,8 +325,7 @@ class Simulation:
         finally:
             if was_enabled:
                 gc.enable()
-        self.end_time = self.env.now
-        now = self.env.now
+        self.end_time = now = self.env.now
         for a in self.agents:  # close the open availability spells
             if a.status == AVAILABLE:
                 self.spell_start.append(a.avail_since)
@@ -277,10 +335,64 @@ class Simulation:
         self.staffed = sum(n * max(0.0, min(e, w1) - max(s, w0)) for n, s, e in self.shifts)
         return self
 
+    def records(self) -> RunRecords:
+        """The records of the finished run: plain columns, no engine objects."""
+        calls = self.calls
+        n = len(calls)
+        f = np.fromiter
+        nan = math.nan
+        cols = {
+            "campaign": f((c.campaign.idx for c in calls), np.int16, n),
+            "target": f((c.target.idx for c in calls), np.int64, n),
+            "destination_index": f((c.dest for c in calls), np.int8, n),
+            "try_count": f((c.attempt for c in calls), np.int16, n),
+            "t_dial": f((c.t_dial for c in calls), float, n),
+            "outcome": f((c.outcome for c in calls), np.int8, n),
+            "t_answer": f((c.t_answer for c in calls), float, n),
+            "t_queue": f((c.t_queue for c in calls), float, n),
+            "t_agent_ring": f((c.t_agent_ring for c in calls), float, n),
+            "t_agent_answer": f((c.t_agent_answer for c in calls), float, n),
+            "t_hangup": f((c.t_hangup for c in calls), float, n),
+            "reason": f((c.reason for c in calls), np.int8, n),
+            "result": f((c.result for c in calls), np.int8, n),
+            "agent": f((c.agent for c in calls), np.int32, n),
+            "stranded": f((c.stranded for c in calls), bool, n),
+            "amd_hangup": f((c.amd_hangup for c in calls), bool, n),
+            "queue_exit": f((c.queue_exit for c in calls), np.int8, n),
+            "requeues": f((c.requeues for c in calls), np.int16, n),
+        }
+        # The queue's service_timeout fires once a queuecall has been in service (from the agent's
+        # first ring) that long; as coded it changes nothing on the call (engine.md), so it is a
+        # record, not an event of the simulation.
+        limits = np.array([c.queue.service_timeout if c.queue is not None else 0.0 for c in self.campaigns] or [0.0])
+        limit = limits[cols["campaign"]] if n else np.zeros(0)
+        end = np.where(np.isnan(cols["t_hangup"]), self.end_time, cols["t_hangup"])
+        cols["service_timeout_fired"] = (limit > 0) & ~np.isnan(cols["t_agent_ring"]) & (end - cols["t_agent_ring"] >= limit)
+        camps = self.campaigns
+        return RunRecords(
+            calls=cols,
+            spell_start=np.asarray(self.spell_start, float),
+            spell_end=np.asarray(self.spell_end, float),
+            spell_by_call=np.asarray(self.spell_by_call, bool),
+            warmup=self.warmup,
+            end_time=self.end_time,
+            staffed=self.staffed,
+            max_live_calls=self.max_live,
+            n_agents=len(self.agents),
+            campaign_targets=np.array([c.n_targets for c in camps], np.int64),
+            campaign_done=np.array([c.n_done for c in camps], np.int64),
+            campaign_end_time=np.array([c.end_time if c.end_time is not None else nan for c in camps], float),
+            campaign_started=np.array([c.ever_started for c in camps], bool),
+            campaign_service_level=np.array([c.sl for c in camps], np.int64),
+            regulatory_threshold=self.scenario.regulatory_threshold,
+            timeseries_interval=self.scenario.timeseries_interval,
+        )
 
-def simulate(scenario: Scenario, service_level: Optional[int] = None, replication: int = 0) -> Simulation:
-    """Run one replication and return the finished simulation (its records and counters)."""
-    return Simulation(scenario, service_level, replication).run()
+
+def simulate(scenario: Scenario, service_level: Optional[int] = None, replication: int = 0,
+             horizon: Optional[float] = None) -> RunRecords:
+    """Run one replication and return its records."""
+    return Simulation(scenario, service_level, replication, horizon).run().records()
 
 
-__all__ = ["Simulation", "simulate", "compile_actions"]
+__all__ = ["Simulation", "simulate", "compile_actions", "RunRecords"]

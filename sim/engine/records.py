@@ -1,0 +1,78 @@
+"""What one replication leaves behind: plain columns and spells, the engine's only output.
+
+``RunRecords`` holds numpy columns, numbers and strings, no engine objects: it is what metrics,
+time series and tables are computed from, and it pickles cheaply to a worker's parent.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.engine.resources import Outcome, QueueExit, Reason, Result, labels
+
+CALL_COLUMNS = (
+    "campaign", "target", "destination_index", "try_count", "t_dial", "outcome", "t_answer", "t_queue",
+    "t_agent_ring", "t_agent_answer", "t_hangup", "reason", "result", "agent", "stranded", "amd_hangup",
+    "queue_exit", "requeues", "service_timeout_fired",
+)
+"""One row per campaigncall (dial attempt), in dial order. Codes for the categorical columns
+(``decode`` names them); NaN for a time that did not happen (yet)."""
+
+CODED_COLUMNS = {"outcome": Outcome, "reason": Reason, "result": Result, "queue_exit": QueueExit}
+"""Categorical columns and the codes they hold (-1: not set yet)."""
+
+
+@dataclass
+class RunRecords:
+    """The records of one replication.
+
+    calls: the campaigncall columns (``CALL_COLUMNS``).
+    spell_start, spell_end, spell_by_call: the agents' availability spells (a spell open at the
+    end of the run ends at ``end_time``); ``spell_by_call`` is True where the spell ended because
+    a queue rang the agent (an idle gap between calls), False where the agent logged off or the
+    run ended.
+    campaign_*: one entry per campaign, in the scenario's order (``campaign_end_time`` NaN while
+    it has not stopped).
+    """
+
+    calls: dict[str, np.ndarray]
+    spell_start: np.ndarray
+    spell_end: np.ndarray
+    spell_by_call: np.ndarray
+    warmup: float
+    """Start of the measurement window."""
+    end_time: float
+    """End of the run: the horizon, or the moment every campaign had stopped."""
+    staffed: float
+    """Agent-seconds logged in inside the measurement window."""
+    max_live_calls: int
+    """Most calls live at once inside the measurement window."""
+    n_agents: int
+    campaign_targets: np.ndarray
+    campaign_done: np.ndarray
+    campaign_end_time: np.ndarray
+    campaign_started: np.ndarray
+    campaign_service_level: np.ndarray
+    regulatory_threshold: float
+    timeseries_interval: float
+
+    @property
+    def n_calls(self) -> int:
+        return len(self.calls["t_dial"])
+
+
+def decode(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Codes -> names for the categorical columns (for tables users read)."""
+    out = dict(cols)
+    for name, codes in CODED_COLUMNS.items():
+        table = labels(codes)
+        lookup = np.empty(max(table) + 2, dtype=object)  # index code + 1, so -1 ("not set") is 0
+        for code, label in table.items():
+            lookup[code + 1] = label
+        out[name] = lookup[cols[name].astype(np.int64) + 1]
+    return out
+
+
+__all__ = ["CALL_COLUMNS", "RunRecords", "decode"]
