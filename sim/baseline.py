@@ -184,7 +184,7 @@ def make_baseline(scenario, values: dict[int, dict[str, list[float]]], *, comman
 
 def write_baseline(doc: dict, path: str | os.PathLike) -> Path:
     """Write atomically (a temporary file renamed into place): never a half-written baseline."""
-    from sim.cli import jsonable
+    from sim.format import jsonable
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -335,17 +335,27 @@ class ExperimentResult:
 
     # ----------------------------------------------------------------------- plots and folder
 
+    def _rules(self, kwargs: dict, limit: bool = True) -> dict:
+        """The first scenario's threshold (and cap) as the plot's defaults (``sim.registry.regulatory``)."""
+        from sim import registry
+
+        rules = registry.regulatory(self.scenarios[0] if self.scenarios else None)
+        kwargs.setdefault("threshold", rules.threshold)
+        if limit:
+            kwargs.setdefault("limit", rules.max_abandon)
+        return kwargs
+
     def plot_tradeoff(self, **kwargs):
         """Abandon rate against occupancy, a point per service level (see ``sim.plots.tradeoff``)."""
         from sim import plots
 
-        return plots.tradeoff(self.summary, **kwargs)
+        return plots.tradeoff(self.summary, **self._rules(kwargs))
 
     def plot_levels(self, **kwargs):
         """Throughput and occupancy against service level (see ``sim.plots.levels``)."""
         from sim import plots
 
-        return plots.levels(self.summary, **kwargs)
+        return plots.levels(self.summary, **self._rules(kwargs))
 
     def plot_timeseries(self, **kwargs):
         """A run's live calls, available agents, queue and abandons over time (``sim.plots.timeseries``)."""
@@ -359,7 +369,7 @@ class ExperimentResult:
 
         if not self.has_calls:
             raise ValueError("this result has no call records; run with keep_calls=True to plot queue waits")
-        return plots.waits(self.calls, **kwargs)
+        return plots.waits(self.calls, **self._rules(kwargs, limit=False))
 
     def write(self, out: str | Path, *, force: bool = False) -> Path:
         """Write the results folder (tables, resolved scenario, provenance, plots, report) to ``out``.

@@ -11,45 +11,18 @@ import math
 
 import numpy as np
 
+from sim import registry
 from sim.engine.records import CALL_COLUMNS, RunRecords, decode  # noqa: F401  (CALL_COLUMNS, decode: re-exported)
 from sim.engine.resources import HUMAN, NO_ANSWER, PLACED
 
-METRICS = (
-    "occupancy",
-    "talk_utilization",
-    "abandon_rate",
-    "abandon_rate_regulatory",
-    "throughput_per_hour",
-    "dials_per_hour",
-    "answer_rate",
-    "mean_queue_wait",
-    "p90_queue_wait",
-    "agent_idle_between_calls",
-    "stranded_calls",
-    "list_penetration",
-    "campaign_end_time",
-    "max_live_calls",
-)
-"""The contract's metrics, in its order."""
+METRICS = registry.CONTRACT
+"""The contract's metrics, in its order (defined in ``sim.registry``)."""
 
-EXTRA_METRICS = (
-    "dials",
-    "human_answers",
-    "conversations",
-    "machine_conversations",
-    "abandoned",
-    "abandoned_regulatory",
-    "in_progress",
-    "amd_false_positives",
-    "p_agent_within_threshold",
-    "attempts_per_contact",
-    "window_hours",
-    "unanswered_released_before_15s",
-    "redials_after_abandon",
-)
-"""Counts behind the rates, so identities can be checked from the tables."""
+EXTRA_METRICS = registry.EXTRA
+"""Counts behind the rates, so identities can be checked from the tables (defined in ``sim.registry``)."""
 
-HEADLINE = ("occupancy", "abandon_rate", "abandon_rate_regulatory", "throughput_per_hour", "dials_per_hour")
+HEADLINE = registry.HEADLINE
+
 
 def call_arrays(rec: RunRecords) -> dict[str, np.ndarray]:
     """The campaigncall records as numpy columns (codes for the categorical ones)."""

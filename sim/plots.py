@@ -17,35 +17,12 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-ABANDON_LIMIT = 0.03
-"""The regulatory abandon-rate cap: 3 % of live answers (FCC 47 CFR 64.1200(a)(7), FTC TSR, Ofcom 2008-2017)."""
+from sim import registry
+from sim.registry import DEFAULT_MAX_ABANDON, DEFAULT_THRESHOLD, Regulatory
 
-LIMIT_LABEL = "3 % cap (FCC/FTC; Ofcom until 2017)"
 SCENARIO_COLORS = colormaps["tab10"].colors
 MARKERS = "osD^vP*Xhp"
 LEVEL_CMAP = colormaps["viridis"]
-
-LABELS = {
-    "occupancy": ("Agent occupancy", "%"),
-    "talk_utilization": ("Agent talk time", "% of staffed time"),
-    "abandon_rate": ("Abandon rate", "% of live answers"),
-    "abandon_rate_regulatory": ("Abandon rate, 2-second rule", "% of live answers"),
-    "throughput_per_hour": ("Throughput", "conversations per hour"),
-    "dials_per_hour": ("Dials", "per hour"),
-    "answer_rate": ("Live answer rate", "% of dials"),
-    "mean_queue_wait": ("Mean queue wait", "s"),
-    "p90_queue_wait": ("90th percentile queue wait", "s"),
-    "max_live_calls": ("Most live calls at once", "calls"),
-}
-PERCENT = {
-    "occupancy",
-    "talk_utilization",
-    "abandon_rate",
-    "abandon_rate_regulatory",
-    "answer_rate",
-    "list_penetration",
-    "p_agent_within_threshold",
-}
 
 
 def png_bytes(fig: Figure, dpi: int = 110) -> bytes:
@@ -59,9 +36,8 @@ def _scenarios(df: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(df["scenario"])) if len(df) else []
 
 
-def _axis_label(metric: str) -> str:
-    name, unit = LABELS.get(metric, (metric.replace("_", " ").capitalize(), ""))
-    return f"{name} ({unit})" if unit else name
+def _axis_label(metric: str, threshold: float = DEFAULT_THRESHOLD) -> str:
+    return registry.get(metric).axis_label(threshold)
 
 
 def _metric(summary: pd.DataFrame, scenario: str, metric: str) -> pd.DataFrame:
@@ -72,8 +48,9 @@ def _metric(summary: pd.DataFrame, scenario: str, metric: str) -> pd.DataFrame:
     """
     rows = summary[(summary["scenario"] == scenario) & (summary["metric"] == metric)]
     rows = rows.sort_values("service_level")
-    scale = 100.0 if metric in PERCENT else 1.0
-    top = 100.0 if metric in PERCENT else np.inf
+    percent = registry.get(metric).percent
+    scale = 100.0 if percent else 1.0
+    top = 100.0 if percent else np.inf
     mean = rows["mean"].to_numpy(float) * scale
     low = np.clip(rows["ci_low"].to_numpy(float) * scale, 0.0, top)
     high = np.clip(rows["ci_high"].to_numpy(float) * scale, 0.0, top)
@@ -110,16 +87,18 @@ def tradeoff(
     *,
     abandon: str = "abandon_rate",
     occupancy: str = "occupancy",
-    limit: Optional[float] = ABANDON_LIMIT,
+    limit: Optional[float] = DEFAULT_MAX_ABANDON,
+    threshold: float = DEFAULT_THRESHOLD,
     scenarios: Optional[list[str]] = None,
     title: Optional[str] = None,
 ) -> Figure:
     """Abandon rate against occupancy: a point per service level (labelled), 95 % intervals on both
-    axes, a line per scenario, and the regulatory cap as a dashed line."""
+    axes, a line per scenario, and the regulatory cap ``limit`` as a dashed line (None: no line).
+    ``threshold`` (s) names the regulatory rule in the labels."""
     fig = Figure(figsize=(8.5, 5.6), layout="constrained")
     ax = fig.add_subplot()
     names = scenarios or _scenarios(summary)
-    pretty = LABELS.get(abandon, (abandon, ""))[0]
+    pretty = registry.get(abandon).title(threshold)
     fig.suptitle(title or f"Service-level trade-off: {pretty.lower()} against occupancy", fontweight="bold")
     labels = "labels are service levels" if len(names) < 2 else "labels: each line's lowest and highest service level"
     ax.set_title(_n_note(summary) + "; " + labels, fontsize=9, color="0.35")
@@ -167,7 +146,7 @@ def tradeoff(
     if limit is not None:
         ax.axhline(limit * 100, color="tab:red", ls="--", lw=1.2, zorder=2)
         ax.annotate(
-            LIMIT_LABEL,
+            registry.cap_label(limit),
             (1, limit * 100),
             xycoords=("axes fraction", "data"),
             xytext=(-4, 4),
@@ -179,8 +158,8 @@ def tradeoff(
         )
         ymax = max(ymax, limit * 100 * 1.4)
     ax.set_ylim(0, ymax * 1.08 if ymax > 0 else 1)
-    ax.set_xlabel(_axis_label(occupancy))
-    ax.set_ylabel(_axis_label(abandon))
+    ax.set_xlabel(_axis_label(occupancy, threshold))
+    ax.set_ylabel(_axis_label(abandon, threshold))
     ax.grid(alpha=0.3)
     if len(names) > 1:
         ax.legend(title="scenario", fontsize=8, loc="best")
@@ -192,11 +171,13 @@ def levels(
     *,
     metrics: tuple[str, ...] = ("throughput_per_hour", "occupancy", "abandon_rate"),
     scenarios: Optional[list[str]] = None,
-    limit: Optional[float] = ABANDON_LIMIT,
+    limit: Optional[float] = DEFAULT_MAX_ABANDON,
+    threshold: float = DEFAULT_THRESHOLD,
     title: Optional[str] = None,
 ) -> Figure:
     """Each metric against service level (throughput, occupancy and abandon rate by default), with
-    95 % intervals as error bars and a band; a line per scenario."""
+    95 % intervals as error bars and a band; a line per scenario; the cap ``limit`` on the abandon
+    rates (None: no line)."""
     ncols = len(metrics) if len(metrics) <= 3 else (2 if len(metrics) == 4 else 3)
     nrows = -(-len(metrics) // ncols)
     fig = Figure(figsize=(4.6 * ncols, 4.0 * nrows), layout="constrained")
@@ -204,7 +185,8 @@ def levels(
     names = scenarios or _scenarios(summary)
     fig.suptitle(title or "Headline metrics against service level", fontweight="bold")
     for ax, metric in zip(axes, metrics):
-        name, unit = LABELS.get(metric, (metric, ""))
+        m = registry.get(metric)
+        name = m.title(threshold)
         ax.set_title(name, fontsize=10)
         for i, scn in enumerate(names):
             d = _metric(summary, scn, metric).dropna(subset=["mean"])
@@ -226,7 +208,7 @@ def levels(
         if limit is not None and metric in ("abandon_rate", "abandon_rate_regulatory"):
             ax.axhline(limit * 100, color="tab:red", ls="--", lw=1.1)
             ax.annotate(
-                "3 % cap",
+                f"{limit * 100:g} % cap",
                 (0, limit * 100),
                 xycoords=("axes fraction", "data"),
                 xytext=(4, 3),
@@ -234,10 +216,10 @@ def levels(
                 fontsize=8,
                 color="tab:red",
             )
-        if metric in PERCENT:
+        if m.percent:
             ax.set_ylim(bottom=0)
         ax.set_xlabel("Service level (%)")
-        ax.set_ylabel(_axis_label(metric) if unit else name)
+        ax.set_ylabel(m.axis_label(threshold))
         ax.grid(alpha=0.3)
     for ax in axes[len(metrics) :]:
         ax.set_visible(False)
@@ -257,12 +239,20 @@ def levels(
     return fig
 
 
-def comparison(summary: pd.DataFrame, *, scenarios: Optional[list[str]] = None) -> Figure:
+def comparison(
+    summary: pd.DataFrame,
+    *,
+    scenarios: Optional[list[str]] = None,
+    limit: Optional[float] = DEFAULT_MAX_ABANDON,
+    threshold: float = DEFAULT_THRESHOLD,
+) -> Figure:
     """Several scenarios side by side: occupancy, throughput and both abandon rates against service level."""
     return levels(
         summary,
         metrics=("occupancy", "throughput_per_hour", "abandon_rate", "abandon_rate_regulatory"),
         scenarios=scenarios,
+        limit=limit,
+        threshold=threshold,
         title="Scenarios compared",
     )
 
@@ -291,7 +281,7 @@ def timeseries(
     service_levels: Optional[list[int]] = None,
 ) -> Figure:
     """One run's course over the day, per interval: live calls, available agents, callers waiting
-    (sampled at the start of each interval) and abandons in it; a line per service level
+    (time-weighted means over each interval) and abandons in it; a line per service level
     (replication ``replication`` of each, so the levels share their random numbers)."""
     fig = Figure(figsize=(9.5, 8.2), layout="constrained")
     axes = fig.subplots(len(TS_PANELS), 1, sharex=True)
@@ -341,7 +331,7 @@ def timeseries(
 
 QUEUE_FATES = (
     # key, legend, colour; keys other than within/late are queue_exit values of the calls table
-    ("within", "with an agent within 2 s", "#2a9d8f"),
+    ("within", "with an agent within {threshold} s", "#2a9d8f"),
     ("late", "with an agent later", "#e9c46a"),
     ("hangup_agent_ringing", "hung up while an agent's phone rang", "#f4a261"),
     ("hangup_waiting", "hung up waiting for an agent", "#e76f51"),
@@ -351,7 +341,11 @@ QUEUE_FATES = (
 
 
 def waits(
-    calls: pd.DataFrame, *, scenario: Optional[str] = None, threshold: float = 2.0, max_wait: Optional[float] = None
+    calls: pd.DataFrame,
+    *,
+    scenario: Optional[str] = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    max_wait: Optional[float] = None,
 ) -> Figure:
     """Queue waits of the people who answered, per service level (all replications pooled).
 
@@ -411,7 +405,7 @@ def waits(
     bottom = np.zeros(len(levels_))
     for j, (_, label, color) in enumerate(QUEUE_FATES):
         vals = np.array([shares[level][j] for level in levels_])
-        bx.bar(x, vals, bottom=bottom, color=color, label=label, width=0.7)
+        bx.bar(x, vals, bottom=bottom, color=color, label=label.format(threshold=f"{threshold:g}"), width=0.7)
         bottom += vals
     bx.set_xticks(x, [str(v) for v in levels_])
     bx.set_xlabel("Service level (%)")
@@ -423,21 +417,34 @@ def waits(
     return fig
 
 
-def standard_figures(summary: pd.DataFrame, ts: pd.DataFrame, calls: Optional[pd.DataFrame]) -> dict[str, Figure]:
-    """The figures of a results folder, by file name (without ``.png``)."""
-    figs: dict[str, Figure] = {
-        "tradeoff": tradeoff(summary),
-        "tradeoff_regulatory": tradeoff(summary, abandon="abandon_rate_regulatory"),
-        "levels": levels(summary),
-    }
+def standard_figures(
+    summary: pd.DataFrame,
+    ts: pd.DataFrame,
+    calls: Optional[pd.DataFrame],
+    rules: Optional[dict[str, Regulatory]] = None,
+) -> dict[str, Figure]:
+    """The figures of a results folder, by file name (without ``.png``).
+
+    ``rules``: each scenario's threshold and cap by scenario name (``sim.registry.regulatory``);
+    the defaults for a scenario not in it. Figures drawing several scenarios use the first's.
+    """
     names = _scenarios(summary) or _scenarios(ts)
+    rules = rules or {}
+    default = registry.regulatory()
+    first = rules.get(names[0], default) if names else default
+    lim, thr = first.max_abandon, first.threshold
+    figs: dict[str, Figure] = {
+        "tradeoff": tradeoff(summary, limit=lim, threshold=thr),
+        "tradeoff_regulatory": tradeoff(summary, abandon="abandon_rate_regulatory", limit=lim, threshold=thr),
+        "levels": levels(summary, limit=lim, threshold=thr),
+    }
     if len(names) > 1:
-        figs["comparison"] = comparison(summary)
+        figs["comparison"] = comparison(summary, limit=lim, threshold=thr)
     for scn in names:
         suffix = "" if len(names) == 1 else "-" + _file_part(scn)
         figs["timeseries" + suffix] = timeseries(ts, scenario=scn)
         if calls is not None:
-            figs["waits" + suffix] = waits(calls, scenario=scn)
+            figs["waits" + suffix] = waits(calls, scenario=scn, threshold=rules.get(scn, default).threshold)
     return figs
 
 

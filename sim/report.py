@@ -14,33 +14,20 @@ from typing import Any, Optional
 
 import pandas as pd
 
-from sim.plots import ABANDON_LIMIT, LIMIT_LABEL
-
-HEADLINE = (
-    # metric, column title, digits, percent
-    ("occupancy", "Occupancy %", 1, True),
-    ("talk_utilization", "Talk %", 1, True),
-    ("abandon_rate", "Abandon %", 2, True),
-    ("abandon_rate_regulatory", "Abandon, 2 s rule %", 1, True),
-    ("throughput_per_hour", "Conversations / h", 1, False),
-    ("dials_per_hour", "Dials / h", 0, False),
-    ("answer_rate", "Live answer %", 1, True),
-    ("mean_queue_wait", "Mean wait s", 2, False),
-    ("p90_queue_wait", "P90 wait s", 2, False),
-    ("max_live_calls", "Most live calls", 1, False),
-    ("list_penetration", "List done %", 1, True),
-)
+from sim import registry
+from sim.registry import Regulatory
 
 CAPTIONS = {
+    # {cap} and {threshold} are the scenario's (sim.registry.regulatory)
     "tradeoff": "Abandon rate (live answers that never reached an agent) against agent occupancy, one point per "
-    "service level, with 95 % intervals on both axes. The dashed line is the 3 % cap.",
+    "service level, with 95 % intervals on both axes. The dashed line is the {cap} % cap.",
     "tradeoff_regulatory": "The same trade-off with the regulators' definition: a live answer not with an agent "
-    "within the threshold (2 s by default) of entering the queue counts as abandoned. "
-    "VoIPbin has no 2-second deadline, so this rate is much higher than the plain one.",
+    "within the threshold ({threshold} s) of entering the queue counts as abandoned. "
+    "VoIPbin has no {threshold}-second deadline, so this rate is much higher than the plain one.",
     "levels": "Throughput, occupancy and abandon rate against service level; bars and bands are 95 % intervals.",
     "comparison": "The scenarios of this sweep side by side.",
     "timeseries": "One run per service level over the simulated day: live calls, available agents and callers "
-    "waiting (sampled at the start of each interval), and abandons in each interval.",
+    "waiting (time-weighted means over each interval), and abandons in each interval.",
     "waits": "Left: share of live answers with an agent within x seconds of entering the queue (the gap to 100 % "
     "never reached one). Right: how each left the queue.",
 }
@@ -198,13 +185,15 @@ def scenario_brief(doc: dict) -> str:
     return head + _kv(pairs)
 
 
-def headline_table(summary: pd.DataFrame, scenario: str, limit: float = ABANDON_LIMIT) -> str:
-    """One row per service level, each headline metric as mean ± half-width of its 95 % interval."""
+def headline_table(summary: pd.DataFrame, scenario: str, rules: Regulatory = registry.regulatory()) -> str:
+    """One row per service level, each headline metric as mean ± half-width of its 95 % interval;
+    abandon cells coloured against the cap of ``rules``."""
+    limit = rules.max_abandon
     s = summary[summary["scenario"] == scenario]
     if s.empty:
         return "<p>No finished runs.</p>"
     wide = {m: g.set_index("service_level") for m, g in s.groupby("metric", sort=False)}
-    cols = [c for c in HEADLINE if c[0] in wide]
+    cols = [(m.name, m.report_heading(rules.threshold), m.digits, m.percent) for m in registry.REPORT if m.name in wide]
     head = "<tr><th>Service level</th><th>n</th>" + "".join(f"<th>{escape(t)}</th>" for _, t, _, _ in cols) + "</tr>"
     rows = []
     for sl in sorted(set(s["service_level"])):
@@ -314,10 +303,23 @@ def failures_section(replications: pd.DataFrame) -> str:
     )
 
 
+def definitions_section(rules: Regulatory) -> str:
+    """What each column of the headline table means (from ``sim.registry``), the cap, the files."""
+    pairs = [(m.report_heading(rules.threshold), escape(m.definition)) for m in registry.REPORT]
+    pairs.append((registry.cap_label(rules.max_abandon),
+                  escape(f"no more than {rules.max_abandon * 100:g} % of live answers abandoned; the regulatory "
+                         f"threshold is {rules.threshold:g} s")))
+    return (_kv(pairs) + "<p class='muted'>Files of this folder: summary.csv, replications.csv, timeseries.csv, "
+            "calls.parquet, scenario.resolved.yaml, provenance.json, plots/. Every metric: docs/metrics.md.</p>")
+
+
 def html(tables, images: dict[str, bytes]) -> str:
     """The report page for ``tables`` (``sim.results.Tables``) and its PNG figures (name -> bytes)."""
     summary, reps, prov, docs = tables.summary, tables.replications, tables.provenance, tables.scenarios
     names = list(dict.fromkeys(reps["scenario"])) if len(reps) else [d.get("name") for d in docs]
+    rules = {d.get("name"): registry.regulatory(d) for d in docs}
+    first = rules.get(names[0], registry.regulatory()) if names else registry.regulatory()
+    words = {"cap": f"{first.max_abandon * 100:g}", "threshold": f"{first.threshold:g}"}
     title = "pacing-sim report: " + ", ".join(str(n) for n in names)
     body = [
         f"<h1>{escape(title)}</h1>",
@@ -331,11 +333,11 @@ def html(tables, images: dict[str, bytes]) -> str:
     for n in names:
         if len(names) > 1:
             body.append(f"<h3>{escape(str(n))}</h3>")
-        body.append(headline_table(summary, n))
+        body.append(headline_table(summary, n, rules.get(n, registry.regulatory())))
     body.append("<h2>Plots</h2>")
     for name, data in images.items():
         kind = name.split("-", 1)[0]
-        caption = CAPTIONS.get(kind, "")
+        caption = CAPTIONS.get(kind, "").format(**words)
         if kind != name:
             caption = f"Scenario {name.split('-', 1)[1]}. " + caption
         b64 = base64.b64encode(data).decode("ascii")
@@ -349,12 +351,7 @@ def html(tables, images: dict[str, bytes]) -> str:
         "<h2>Provenance</h2>",
         provenance_section(prov),
         "<h2>Definitions</h2>",
-        "<p class='muted'>Occupancy: agents' time ringing, talking, in wrap-up and status reset over their staffed "
-        "time. Abandon rate: live answers that never talked to an agent over live answers (people hung up on "
-        "by machine detection included). Abandon, 2 s rule: live answers not with an agent within the "
-        f"regulatory threshold of entering the queue. {escape(LIMIT_LABEL)}: no more than 3 % of live answers "
-        "abandoned. Files of this folder: summary.csv, replications.csv, timeseries.csv, calls.parquet, "
-        "scenario.resolved.yaml, provenance.json, plots/.</p>",
+        definitions_section(first),
     ]
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"

@@ -97,11 +97,12 @@ def read_folder(folder: str | os.PathLike, *, all_calls: bool = False) -> Tables
 
 def render(folder: str | os.PathLike) -> list[Path]:
     """Draw ``plots/*.png`` and ``report.html`` in ``folder`` from its tables; each file replaced atomically."""
-    from sim import plots, report
+    from sim import plots, registry, report
 
     folder = Path(folder)
     tables = read_folder(folder)
-    figures = plots.standard_figures(tables.summary, tables.timeseries, tables.calls)
+    rules = {d.get("name"): registry.regulatory(d) for d in tables.scenarios}
+    figures = plots.standard_figures(tables.summary, tables.timeseries, tables.calls, rules)
     (folder / PLOTS).mkdir(exist_ok=True)
     images: dict[str, bytes] = {}
     written = []

@@ -1,0 +1,56 @@
+"""The command line: a thin layer over the library (``pacing-sim`` and ``python -m sim``).
+
+Each command is one module of this package with ``add_parser(subparsers)`` (which sets its
+handler); ``COMMANDS`` lists them in the order of ``--help``. Adding a command: a new module and
+one line in ``COMMANDS``. The library (``sim`` outside ``sim.cli``) never imports this package.
+
+Exit codes: 0 done; 1 the runs or a check failed; 2 the input cannot be used (a bad scenario,
+a bad option), with one clear message per problem and no traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sim.cli import baseline, check, report, run, tune, validate
+from sim.cli.common import EXIT_FAIL, EXIT_INPUT, EXIT_OK, InputError
+from sim.scenario import ScenarioError
+
+COMMANDS = (run, report, validate, tune, baseline, check)
+"""The command modules, in the order ``pacing-sim --help`` lists them."""
+
+__all__ = ["COMMANDS", "EXIT_FAIL", "EXIT_INPUT", "EXIT_OK", "InputError", "build_parser", "main"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pacing-sim", description="Simulate VoIPbin's outbound campaign engine for a sweep of service levels.")
+    from sim import __version__
+
+    parser.add_argument("--version", action="version", version=f"pacing-sim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for command in COMMANDS:
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.argv = ["pacing-sim", *(sys.argv[1:] if argv is None else argv)]
+    try:
+        return int(args.func(args) or 0)
+    except ScenarioError as exc:
+        for p in exc.problems:
+            print(p, file=sys.stderr)
+        return EXIT_INPUT
+    except InputError as exc:
+        print(f"pacing-sim: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("pacing-sim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

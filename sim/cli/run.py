@@ -1,0 +1,155 @@
+"""``pacing-sim run``: run the experiment of one or more scenarios; print a table, JSON or CSV."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+from pathlib import Path
+
+from sim.cli.common import (
+    EXIT_FAIL,
+    EXIT_OK,
+    InputError,
+    add_executor_options,
+    add_scenario_options,
+    default_scenario_path,
+    load_all,
+)
+from sim.format import jsonable
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("run", help="run the experiment of one or more scenarios")
+    p.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario files or folders (default: the bundled default scenario)")
+    add_scenario_options(p)
+    add_executor_options(p)
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--out", metavar="DIR", help="write the results folder (tables, plots, report) to DIR; an "
+                   "interrupted sweep resumes from DIR.partial when run again")
+    p.add_argument("--force", action="store_true", help="replace an existing --out folder (once the new one is complete)")
+    p.set_defaults(func=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    from sim.experiment import WorkerLost
+    from sim.experiment import run as run_sweep
+    from sim.results import ResultsFolderError, partial_path
+
+    paths = args.scenarios or [default_scenario_path()]
+    out = args.out
+    executor = args.executor
+    if args.scheduler and executor is None:
+        executor = "dask"
+    if args.scheduler and executor != "dask":
+        raise InputError(f"--scheduler is a Dask scheduler address; it needs --executor dask, not {executor}")
+    if out is not None:
+        from sim.results import check_target
+
+        try:
+            check_target(out, force=args.force)  # before any work, not after it
+        except ResultsFolderError as exc:
+            raise InputError(str(exc)) from None
+    scenarios = load_all(paths, args)
+    try:
+        result = run_sweep(scenarios, workers=args.workers, executor=executor, scheduler=args.scheduler, out=out,
+                           force=args.force, progress=True, command=getattr(args, "argv", None))
+    except ResultsFolderError as exc:
+        raise InputError(str(exc)) from None
+    except (KeyboardInterrupt, WorkerLost) as exc:
+        if out is not None:
+            print(f"pacing-sim: the finished runs are kept in {partial_path(out)}; run the same command again to "
+                  "resume without running them again", file=sys.stderr)
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        print(f"pacing-sim: {exc}", file=sys.stderr)
+        return EXIT_FAIL
+    emit(result, args.format)
+    if out is not None:
+        print(f"pacing-sim: results written to {out} (report: {Path(out) / 'report.html'})", file=sys.stderr)
+    code = report_failures(result)
+    if code and out is not None:
+        print(f"pacing-sim: the finished runs are kept in {partial_path(out)}; the same command with --force runs "
+              "only the failed ones again", file=sys.stderr)
+    return code
+
+
+# --------------------------------------------------------------------------- output
+
+
+def result_json(result, scenario_index: int = 0) -> dict:
+    """The contract's JSON: every metric of its table, then the counts behind the rates."""
+    from sim.registry import ALL
+
+    scn = result.scenarios[scenario_index]
+    summary = result.metric_summary(scenario_index)
+    reps = max((t.replication for t in result.tasks if t.scenario == scenario_index), default=-1) + 1
+    return jsonable({
+        "scenario": scn.name,
+        "seed": scn.seed,
+        "replications": reps,
+        "results": [
+            {"service_level": sl, "metrics": {m: summary[sl][m] for m in ALL}}
+            for sl in summary
+        ],
+    })
+
+
+def fmt_ci(s: dict, digits: int, pct: bool = False) -> str:
+    if s["n"] == 0 or s["mean"] is None or (isinstance(s["mean"], float) and math.isnan(s["mean"])):
+        return "-"
+    scale = 100.0 if pct else 1.0
+    mean = s["mean"] * scale
+    if s["n"] < 2 or math.isnan(s["ci_high"]):
+        return f"{mean:.{digits}f}"
+    half = (s["ci_high"] - s["ci_low"]) / 2 * scale
+    return f"{mean:.{digits}f} ±{half:.{digits}f}"
+
+
+def result_table(result) -> str:
+    """A table per scenario: a row per service level, the registry's table columns as mean ± half-width."""
+    import pandas as pd
+
+    from sim import registry
+
+    lines = []
+    for si, scn in enumerate(result.scenarios):
+        summary = result.metric_summary(si)
+        reps = max((t.replication for t in result.tasks if t.scenario == si), default=-1) + 1
+        threshold = registry.regulatory(scn).threshold
+        rows = []
+        for sl, ms in summary.items():
+            row = {"SL": sl}
+            for m in registry.TABLE:
+                row[m.heading(threshold)] = fmt_ci(ms[m.name], m.digits, m.percent)
+            rows.append(row)
+        prof = scn.engine.profile
+        lines.append(f"{scn.name}: {reps} replications per service level, seed {scn.seed}, engine profile {prof}; "
+                     "mean ± half-width of the 95 % interval")
+        lines.append(pd.DataFrame(rows).to_string(index=False) if rows else "(no finished runs)")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def emit(result, fmt: str) -> None:
+    if fmt == "json":
+        doc = result_json(result) if len(result.scenarios) == 1 else [result_json(result, i) for i in range(len(result.scenarios))]
+        print(json.dumps(doc, indent=2))
+    elif fmt == "csv":
+        sys.stdout.write(result.summary.to_csv(index=False))
+    else:
+        sys.stdout.write(result_table(result))
+
+
+def report_failures(result) -> int:
+    failed = result.failures
+    if not failed:
+        return EXIT_OK
+    for o in failed:
+        t = o.task
+        first = (o.error or "").splitlines()[0]
+        print(f"run failed: scenario {result.scenarios[t.scenario].name}, service level {t.service_level}, "
+              f"replication {t.replication}: {first}", file=sys.stderr)
+    print(f"{len(failed)} of {len(result.outputs)} runs failed", file=sys.stderr)
+    return EXIT_FAIL

@@ -1,0 +1,287 @@
+"""Every metric's facts, in one place: the run table, the plots, the report, ``check``, ``tune``,
+the JSON's order and ``docs/metrics.md`` all read them from here.
+
+Adding a metric: compute it in ``sim.metrics.replication_metrics`` and add one ``Metric`` to
+``REGISTRY`` below (its name to ``TABLE`` or ``REPORT`` too to show it there), then run
+``python -m sim.registry`` to rewrite ``docs/metrics.md``. Nothing else lists metrics.
+
+The regulatory threshold and abandon cap come from the scenario, read through ``regulatory()``
+(the one place that knows where the scenario keeps them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
+
+Better = Literal["higher", "lower"] | None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One metric.
+
+    ``label``, ``column`` and ``report`` may hold ``{threshold}`` (the regulatory threshold in seconds, as
+    ``2``): use ``title()`` / ``heading()`` to fill it in.
+    """
+
+    name: str
+    label: str
+    """What a plot axis or a report column calls it, e.g. "Agent occupancy"."""
+    unit: str
+    """The unit of the value as shown (after scaling percentages), e.g. "% of live answers", "s"."""
+    definition: str
+    """What it measures, for docs/metrics.md and help texts."""
+    contract: bool = True
+    """True: a metric of the contract (scenario-and-results.md), in its order; False: a count or
+    check behind the rates, written after them."""
+    percent: bool = False
+    """A share from 0 to 1, shown as a percentage."""
+    headline: bool = False
+    """Tested by ``check`` by default and drawn first."""
+    better: Better = None
+    """Which direction is better for the campaign's user (None: neither, it depends)."""
+    column: str | None = None
+    """Its heading in the ``run`` table (which lists it in ``TABLE`` below)."""
+    digits: int = 1
+    """Decimals shown in tables (after scaling percentages)."""
+    report: str | None = None
+    """Its heading in the report's headline table (which lists it in ``REPORT`` below)."""
+
+    @property
+    def scale(self) -> float:
+        return 100.0 if self.percent else 1.0
+
+    def title(self, threshold: float = 2.0) -> str:
+        return self.label.format(threshold=f"{threshold:g}")
+
+    def heading(self, threshold: float = 2.0) -> str:
+        """Its heading in the ``run`` table."""
+        return (self.column or self.name).format(threshold=f"{threshold:g}")
+
+    def report_heading(self, threshold: float = 2.0) -> str:
+        """Its heading in the report's headline table."""
+        return (self.report or self.label).format(threshold=f"{threshold:g}")
+
+    def axis_label(self, threshold: float = 2.0) -> str:
+        return f"{self.title(threshold)} ({self.unit})" if self.unit else self.title(threshold)
+
+
+M = Metric
+REGISTRY: tuple[Metric, ...] = (
+    # ---- the contract's metrics, in its order
+    M("occupancy", "Agent occupancy", "%", percent=True, headline=True, better="higher", column="occupancy %",
+      report="Occupancy %",
+      definition="agents' time ringing, talking, in wrap-up and status reset, over their staffed time "
+                 "(1 - time available / staffed time; staffed time is the shift inside the window)"),
+    M("talk_utilization", "Agent talk time", "% of staffed time", percent=True, better="higher", column="talk %",
+      report="Talk %",
+      definition="agents' talk time (with people and machines put through) over their staffed time"),
+    M("abandon_rate", "Abandon rate", "% of live answers", percent=True, headline=True, better="lower",
+      column="abandon %", digits=2, report="Abandon %",
+      definition="human-answered calls that ended without talking to an agent (people hung up on by machine "
+                 "detection included), over those that reached an agent or ended without one; calls still "
+                 "waiting at the end of the window are in neither (see in_progress)"),
+    M("abandon_rate_regulatory", "Abandon rate, {threshold}-second rule", "% of live answers", percent=True,
+      headline=True, better="lower", column="abandon {threshold}s %", report="Abandon, {threshold} s rule %",
+      definition="as abandon_rate, plus the calls connected later than the regulatory threshold after "
+                 "entering the queue; a call still waiting past it at the end counts too"),
+    M("throughput_per_hour", "Throughput", "conversations per hour", headline=True, better="higher",
+      column="conv/h", report="Conversations / h",
+      definition="agent conversations with people started per hour (machines put through to an agent are "
+                 "machine_conversations, not conversations)"),
+    M("dials_per_hour", "Dials", "per hour", headline=True, column="dials/h", digits=0, report="Dials / h",
+      definition="dial attempts per hour"),
+    M("answer_rate", "Live answer rate", "% of dials", percent=True, column="answer %", report="Live answer %",
+      definition="human answers over dial attempts"),
+    M("mean_queue_wait", "Mean queue wait", "s", better="lower", column="wait s", digits=2, report="Mean wait s",
+      definition="mean time from entering the queue to an agent answering, for connected human callers"),
+    M("p90_queue_wait", "90th percentile queue wait", "s", better="lower", digits=2, report="P90 wait s",
+      definition="90th percentile of the time from entering the queue to an agent answering, for connected "
+                 "human callers"),
+    M("agent_idle_between_calls", "Agent idle between calls", "s",
+      definition="mean time an agent is available between two calls"),
+    M("stranded_calls", "Stranded calls", "calls", better="lower",
+      definition="calls left alone after an agent did not answer the ring"),
+    M("list_penetration", "List done", "% of targets", percent=True, report="List done %",
+      definition="targets done over all targets"),
+    M("campaign_end_time", "Campaign end", "s", column="end s", digits=0,
+      definition="when the last campaign reached stop (empty if one did not)"),
+    M("max_live_calls", "Most live calls at once", "calls", column="max live", report="Most live calls",
+      definition="most live calls of the campaigns at one time"),
+    # ---- counts and checks behind the rates
+    M("dials", "Dial attempts", "calls", contract=False, definition="dial attempts in the window"),
+    M("human_answers", "Live answers", "calls", contract=False,
+      definition="human answers in the window (= conversations + abandoned + in_progress)"),
+    M("conversations", "Conversations", "calls", contract=False,
+      definition="agent conversations with people started in the window"),
+    M("machine_conversations", "Machine conversations", "calls", contract=False,
+      definition="answering machines put through to an agent (they cost the agent's time)"),
+    M("abandoned", "Abandoned", "calls", contract=False, better="lower",
+      definition="human answers that ended without an agent"),
+    M("abandoned_regulatory", "Abandoned, {threshold}-second rule", "calls", contract=False, better="lower",
+      definition="the numerator of abandon_rate_regulatory"),
+    M("in_progress", "Still waiting", "calls", contract=False,
+      definition="human answers still waiting for an agent at the end of the window"),
+    M("amd_false_positives", "AMD false positives", "calls", contract=False, better="lower",
+      definition="people hung up on by answering-machine detection"),
+    M("p_agent_within_threshold", "With an agent within {threshold} s", "% of live answers", percent=True,
+      contract=False, better="higher",
+      definition="human answers with an agent within the regulatory threshold of entering the queue, over "
+                 "those that reached an agent or ended without one"),
+    M("attempts_per_contact", "Attempts per contact", "dials per live answer", contract=False, better="lower",
+      definition="dial attempts over human answers"),
+    M("window_hours", "Measurement window", "h", contract=False,
+      definition="length of the measurement window (warm-up to the horizon or the last campaign's stop)"),
+    M("unanswered_released_before_15s", "Unanswered released before 15 s", "% of unanswered attempts",
+      percent=True, contract=False, better="lower",
+      definition="share of unanswered attempts released before 15 s of ringing (the FCC/FTC/Ofcom minimum)"),
+    M("redials_after_abandon", "Redials after abandon", "calls", contract=False, better="lower",
+      definition="abandoned people dialled again within 72 h (Ofcom's rule; as coded, a person hung up on by "
+                 "AMD is a fail and is redialled)"),
+)
+del M
+
+BY_NAME: dict[str, Metric] = {m.name: m for m in REGISTRY}
+CONTRACT: tuple[str, ...] = tuple(m.name for m in REGISTRY if m.contract)
+"""The contract's metrics, in its order (``sim.metrics.METRICS``)."""
+EXTRA: tuple[str, ...] = tuple(m.name for m in REGISTRY if not m.contract)
+"""The counts behind the rates (``sim.metrics.EXTRA_METRICS``)."""
+ALL: tuple[str, ...] = CONTRACT + EXTRA
+"""Every metric, in the order of the tables and the JSON."""
+HEADLINE: tuple[str, ...] = tuple(m.name for m in REGISTRY if m.headline)
+"""What ``check`` tests by default."""
+TABLE: tuple[Metric, ...] = tuple(BY_NAME[n] for n in (
+    "occupancy", "talk_utilization", "abandon_rate", "abandon_rate_regulatory", "throughput_per_hour",
+    "dials_per_hour", "answer_rate", "mean_queue_wait", "max_live_calls", "campaign_end_time",
+))
+"""The columns of the ``run`` table, in order (each has a ``column`` heading)."""
+REPORT: tuple[Metric, ...] = tuple(BY_NAME[n] for n in (
+    "occupancy", "talk_utilization", "abandon_rate", "abandon_rate_regulatory", "throughput_per_hour",
+    "dials_per_hour", "answer_rate", "mean_queue_wait", "p90_queue_wait", "max_live_calls", "list_penetration",
+))
+"""The columns of the report's headline table, in order (each has a ``report`` heading)."""
+PERCENT: frozenset[str] = frozenset(m.name for m in REGISTRY if m.percent)
+
+assert len(BY_NAME) == len(REGISTRY), "two metrics share a name"
+assert all(m.column for m in TABLE) and all(m.report for m in REPORT), "a table column without a heading"
+
+
+def get(name: str) -> Metric:
+    """The metric called ``name``; a plain one (its name as label, no unit) if it is not registered."""
+    m = BY_NAME.get(name)
+    if m is not None:
+        return m
+    return Metric(name, name.replace("_", " ").capitalize(), "", definition="", contract=False)
+
+
+# --------------------------------------------------------------------------- the scenario's rules
+
+
+class Regulatory(NamedTuple):
+    threshold: float
+    """Seconds: a live answer not with an agent this long after entering the queue is abandoned."""
+    max_abandon: float
+    """The cap on the abandon rate (a share of live answers)."""
+
+
+DEFAULT_MAX_ABANDON = 0.03
+"""The abandon-rate cap: 3 % of live answers (FCC 47 CFR 64.1200(a)(7), FTC TSR, Ofcom 2008-2017)."""
+DEFAULT_THRESHOLD = 2.0
+
+
+def regulatory(scenario: Any = None) -> Regulatory:
+    """The threshold and the cap of a scenario (a ``Scenario`` or a resolved scenario mapping, as
+    a results folder keeps it); the defaults without one. The one place that knows where a
+    scenario keeps them."""
+    if scenario is None:
+        return Regulatory(DEFAULT_THRESHOLD, DEFAULT_MAX_ABANDON)
+    if isinstance(scenario, Mapping):
+        thr = scenario.get("regulatory_threshold", DEFAULT_THRESHOLD)
+    else:
+        thr = getattr(scenario, "regulatory_threshold", DEFAULT_THRESHOLD)
+    return Regulatory(float(thr if thr is not None else DEFAULT_THRESHOLD), DEFAULT_MAX_ABANDON)
+
+
+def cap_label(max_abandon: float) -> str:
+    """The cap line's legend, e.g. "3 % cap (FCC/FTC; Ofcom until 2017)"."""
+    text = f"{max_abandon * 100:g} % cap"
+    return text + " (FCC/FTC; Ofcom until 2017)" if max_abandon == DEFAULT_MAX_ABANDON else text
+
+
+# --------------------------------------------------------------------------- docs/metrics.md
+
+DOC_PATH = "docs/metrics.md"
+REGENERATE = "python -m sim.registry"
+
+_INTRO = """\
+# Metrics
+
+<!-- Generated from sim/registry.py by `python -m sim.registry`: edit the registry, not this file. -->
+
+Every number pacing-sim reports. Rates are fractions from 0 to 1 in machine formats (JSON, CSV,
+the results folder, Python) and percent in the tables printed for people. Terms are explained in
+[the glossary](glossary.md); the regulation behind the abandon rates in [the domain notes](domain.md).
+
+Each metric is computed per replication over the measurement window (`warmup` to the horizon or
+to the moment every campaign has stopped, whichever is first), then mean, sd and 95 % Student-t
+interval across the replications where it is defined. Labels naming the 2-second rule follow the
+scenario's regulatory threshold (`regulatory_threshold`, 2 s by default). *Better* is the direction that is
+better for the campaign (blank: it depends); *check* marks the headline metrics that
+`pacing-sim check` tests by default. Identity: `human_answers = conversations + abandoned + in_progress`.
+"""
+
+_TABLE_INTRO = """\
+## The table printed by `run`
+
+One row per service level (`SL`), each metric as mean ± half-width of its 95 % interval over the
+replications. A dash (`-`) means the metric is undefined in every replication (no person answered,
+so there is no abandon rate; the campaign never stopped, so there is no end time); a value
+without `±` had one replication where it was defined.
+"""
+
+
+def _stored(m: Metric) -> str:
+    return "fraction" if m.percent else m.unit
+
+
+def markdown() -> str:
+    """The text of ``docs/metrics.md``, generated from the registry."""
+    out = [_INTRO]
+    for title, contract in (("The metrics", True), ("Counts and checks behind the rates", False)):
+        out += [f"## {title}", "", "| name | unit | shown as | better | check | definition |",
+                "| --- | --- | --- | --- | --- | --- |"]
+        out += [f"| `{m.name}` | {_stored(m)} | {m.axis_label()} | {m.better or ''} | {'yes' if m.headline else ''} "
+                f"| {m.definition} |" for m in REGISTRY if m.contract == contract]
+        out.append("")
+    out += [_TABLE_INTRO, "| column | metric | unit |", "| --- | --- | --- |",
+            "| `SL` | the service level (VoIPbin's pacing knob) | percent |"]
+    out += [f"| `{m.heading()}` | `{m.name}` | {m.unit} |" for m in TABLE]
+    return "\n".join(out) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m sim.registry [--check] [PATH]``: write docs/metrics.md, or (``--check``) exit 1 if it is stale."""
+    import sys
+    from pathlib import Path
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    check = "--check" in args
+    args = [a for a in args if a != "--check"]
+    path = Path(args[0]) if args else Path(__file__).resolve().parent.parent / DOC_PATH
+    text = markdown()
+    if check:
+        current = path.read_text(encoding="utf-8") if path.is_file() else ""
+        if current != text:
+            print(f"{path} is stale; regenerate it: {REGENERATE}", file=sys.stderr)
+            return 1
+        return 0
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,111 @@
+"""The metric registry: one list every reader follows; the regulatory threshold and cap from the
+scenario; docs/metrics.md generated from it; the command line a package the library never imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pandas as pd
+from conftest import run, scenario
+
+from sim import metrics, plots, registry
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_computed_metric_is_registered_and_every_registered_one_computed():
+    m = run(scenario()).m
+    assert list(m) == list(registry.ALL), "replication_metrics and the registry disagree (names or order)"
+
+
+def test_the_old_names_are_the_registry_s():
+    assert metrics.METRICS == registry.CONTRACT and metrics.EXTRA_METRICS == registry.EXTRA
+    assert metrics.HEADLINE == registry.HEADLINE
+    assert set(registry.HEADLINE) <= set(registry.CONTRACT)
+    assert registry.PERCENT >= {"occupancy", "abandon_rate", "abandon_rate_regulatory", "p_agent_within_threshold"}
+
+
+def test_a_percent_metric_is_a_share_that_the_table_scales():
+    s = {"mean": 0.1234, "sd": 0.0, "ci_low": 0.12, "ci_high": 0.1268, "n": 3}
+    from sim.cli.run import fmt_ci
+
+    m = registry.get("abandon_rate")
+    assert fmt_ci(s, m.digits, m.percent) == "12.34 ±0.34"
+    assert registry.get("unknown_metric").label == "Unknown metric" and not registry.get("unknown_metric").percent
+
+
+def test_docs_metrics_md_is_what_the_registry_generates():
+    committed = (ROOT / registry.DOC_PATH).read_text(encoding="utf-8")
+    assert committed == registry.markdown(), f"{registry.DOC_PATH} is stale: run `{registry.REGENERATE}`"
+    for m in registry.REGISTRY:
+        assert f"`{m.name}`" in committed
+
+
+def test_metrics_doc_check_mode_reports_a_stale_file(tmp_path):
+    stale = tmp_path / "metrics.md"
+    stale.write_text("# old\n", encoding="utf-8")
+    assert registry.main(["--check", str(stale)]) == 1
+    assert registry.main([str(stale)]) == 0
+    assert registry.main(["--check", str(stale)]) == 0
+
+
+def test_the_threshold_comes_from_the_scenario():
+    scn = scenario(regulatory_threshold="3s")
+    rules = registry.regulatory(scn)
+    assert rules.threshold == 3.0 and rules.max_abandon == registry.DEFAULT_MAX_ABANDON
+    assert registry.regulatory({"name": "x", "regulatory_threshold": 5.0}).threshold == 5.0
+    assert registry.regulatory(None) == (2.0, 0.03)
+    m = registry.get("abandon_rate_regulatory")
+    assert m.heading(rules.threshold) == "abandon 3s %" and m.heading() == "abandon 2s %"
+    assert m.title(3.0) == "Abandon rate, 3-second rule"
+
+
+def _summary() -> pd.DataFrame:
+    rows = []
+    for sl, occ, ab in ((50, 0.3, 0.01), (100, 0.5, 0.04)):
+        for metric, v in (("occupancy", occ), ("abandon_rate", ab), ("abandon_rate_regulatory", ab * 2),
+                          ("throughput_per_hour", 50.0)):
+            rows.append({"scenario": "s", "service_level": sl, "metric": metric, "mean": v, "sd": 0.0,
+                         "ci_low": v, "ci_high": v, "n": 3})
+    return pd.DataFrame(rows)
+
+
+def _texts(fig) -> list[str]:
+    return [t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text")) if t.get_text()]
+
+
+def test_plots_draw_the_cap_and_name_the_threshold_they_are_given():
+    fig = plots.tradeoff(_summary(), abandon="abandon_rate_regulatory", limit=0.05, threshold=3.0)
+    t = _texts(fig)
+    assert "5 % cap" in t and not any("3 % cap" in x for x in t)
+    assert fig.axes[0].get_ylabel() == "Abandon rate, 3-second rule (% of live answers)"
+    fig = plots.levels(_summary(), limit=0.05, threshold=3.0)
+    assert "5 % cap" in _texts(fig)
+
+
+def test_library_never_imports_the_command_line():
+    offenders = []
+    for f in sorted((ROOT / "sim").rglob("*.py")):
+        rel = f.relative_to(ROOT / "sim")
+        if rel.parts[0] == "cli" or rel.name == "__main__.py":
+            continue
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+            if any(n == "sim.cli" or n.startswith("sim.cli.") for n in names):
+                offenders.append(str(rel))
+    assert offenders == []
+
+
+def test_commands_are_the_listed_modules_in_order():
+    from sim import cli
+
+    sub = cli.build_parser()._subparsers._group_actions[0]
+    names = [m.__name__.rsplit(".", 1)[1] for m in cli.COMMANDS]
+    assert list(sub.choices) == names == ["run", "report", "validate", "tune", "baseline", "check"]
+    for name, p in sub.choices.items():
+        assert p.get_default("func") is getattr(cli, name).handle
