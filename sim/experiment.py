@@ -371,15 +371,17 @@ class ExperimentResult:
             raise ValueError("this result has no call records; run with keep_calls=True to plot queue waits")
         return plots.waits(self.calls, **self._rules(kwargs, limit=False))
 
-    def write(self, out: str | Path, *, force: bool = False) -> Path:
+    def write(self, out: str | Path, *, force: bool = False, voipbin_records: bool = False) -> Path:
         """Write the results folder (tables, resolved scenario, provenance, plots, report) to ``out``.
 
         Built in a temporary folder next to ``out`` and renamed into place when complete; an
-        existing ``out`` is refused unless ``force`` (then replaced).
+        existing ``out`` is refused unless ``force`` (then replaced). ``voipbin_records``: each
+        run's calls also as VoIPbin records (calls, campaigncalls, queuecalls and the
+        configuration) in ``voipbin/<scenario>/sl<SL>-r<R>/``, for ``pacing-sim fit`` and ``import``.
         """
         from sim import results
 
-        return results.write_folder(self, out, force=force)
+        return results.write_folder(self, out, force=force, voipbin_records=voipbin_records)
 
 
 def summary_table(replications: pd.DataFrame) -> pd.DataFrame:
@@ -412,13 +414,15 @@ def run(
     force: bool = False,
     progress: bool = False,
     command: Optional[list[str]] = None,
+    voipbin_records: bool = False,
 ) -> ExperimentResult:
     """Run a scenario's experiment (or several scenarios') and return its tables.
 
     ``service_levels`` and ``replications`` override the scenario's own. With ``out``, the
     results folder is written there (calls kept), and an interrupted call resumes: the runs it
     finished are in ``<out>.partial/`` and are not run again. ``progress`` shows a bar on
-    stderr when it is a terminal.
+    stderr when it is a terminal. ``voipbin_records`` (with ``out``): each run's calls also in
+    VoIPbin's record shapes (``ExperimentResult.write``).
     """
     from sim import results as results_mod
 
@@ -456,7 +460,7 @@ def run(
     meta.update(finished=_utc_now(), wall_s=time.perf_counter() - t0)
     result = ExperimentResult(scenarios, tasks, outputs, meta)
     if out is not None:
-        result.write(out, force=force)
+        result.write(out, force=force, voipbin_records=voipbin_records)
         if not result.failures and checkpoint is not None:
             checkpoint.remove()
     return result

@@ -46,9 +46,19 @@ __all__ = [
 ]
 
 
-def write_folder(result, out: str | os.PathLike, *, force: bool = False) -> Path:
+def write_folder(result, out: str | os.PathLike, *, force: bool = False, voipbin_records: bool = False) -> Path:
     """Write the results folder of ``result`` to ``out`` (see ``sim.results.write.write_folder``),
-    its plots and report drawn by this package's ``render``."""
+    its plots and report drawn by this package's ``render``. ``voipbin_records``: also each run's
+    calls in VoIPbin's record shapes, in ``voipbin/<scenario>/sl<SL>-r<R>/`` (``sim.voipbin.export``)."""
     from sim.results import write
 
-    return write.write_folder(result, out, force=force, draw=render)  # ``render`` as it is when called
+    if not voipbin_records:
+        return write.write_folder(result, out, force=force, draw=render)  # ``render`` as it is when called
+
+    def draw(folder: Path) -> None:
+        from sim.voipbin.export import write_records
+
+        render(folder)
+        write_records(result, folder)
+
+    return write.write_folder(result, out, force=force, draw=draw)
