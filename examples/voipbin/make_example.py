@@ -2,7 +2,7 @@
 ``python examples/voipbin/make_example.py``). The files it writes are committed; this script says
 how they were made.
 
-- truth-targets.csv: 700 customers, a mobile and (five in six) a landline;
+- truth-targets.csv: 400 customers, a mobile and (five in six) a landline;
 - account/: the configuration as VoIPbin's REST API lists it (RFC 3339 timestamps), from the
   scenario, with what a real account also has: a deleted campaign, deleted and done targets, a
   wait flow (flows.json), a deleted agent, agents whose tag_ids come in another order, statuses
@@ -32,7 +32,7 @@ KEY = "northwind-example"
 
 def targets_csv() -> None:
     lines = ["destination_0,destination_1"]
-    for j in range(700):
+    for j in range(400):
         mobile = f"+44770090{j:04d}"
         landline = "" if j % 6 == 5 else f"+44207946{j:04d}"
         lines.append(f"{mobile},{landline}")

@@ -52,7 +52,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         if args.calls:
             records = read_account([args.calls])
             cid = _campaign_id(account, args.campaign)
-            fitted = fit_records(records, cid)
+            fitted = fit_records(records, cid, config=account)
         res = import_account(account, campaign=args.campaign, fitted=fitted, name=args.name, csv_stem=out.stem)
     except RecordError as exc:
         return _problems(exc)

@@ -169,17 +169,21 @@ def _s(a: datetime | None, b: datetime | None) -> float:
     return (b - a).total_seconds()
 
 
-def fit_records(account: Account, campaign: str | None = None, *, amd_false_positive: float = 0.0,
-                amd_false_negative: float = 0.0) -> FitResult:
-    """Fit the called parties' and agents' behaviour from an account's call records."""
+def fit_records(account: Account, campaign: str | None = None, *, config: Account | None = None,
+                amd_false_positive: float = 0.0, amd_false_negative: float = 0.0) -> FitResult:
+    """Fit the called parties' and agents' behaviour from an account's call records.
+
+    ``config``: the account's configuration when it is not among the records (campaigns tell
+    whether an amd action runs first, queues their ``wait_timeout``, agents their groups)."""
     calls = account.by_id("call")
     ccs = account.of("campaigncall")
     qcs = account.of("queuecall")
     if not ccs:
         raise RecordError([Problem(", ".join(account.files) or "records", "",
                                    "no campaigncalls in the records; fit needs calls, campaigncalls and queuecalls")])
-    campaigns = account.by_id("campaign")
-    queues = account.by_id("queue")
+    campaigns = {**(config.by_id("campaign") if config else {}), **account.by_id("campaign")}
+    queues = {**(config.by_id("queue") if config else {}), **account.by_id("queue")}
+    agent_records = account.of("agent") or (config.of("agent") if config else [])
     if campaign is not None:
         ids = {cid for cid, r in campaigns.items() if r.f["name"] == campaign} | {campaign.lower()}
         ccs = [cc for cc in ccs if cc.f["campaign_id"] in ids]
@@ -203,8 +207,15 @@ def fit_records(account: Account, campaign: str | None = None, *, amd_false_posi
 
     # AMD: does a campaign hang up on machines, and is amd its first timed action?
     camp_ids = {cc.f["campaign_id"] for cc in ccs}
-    has_amd = any(any(a.get("type") == "amd" for a in (campaigns[c].f["actions"] or [])) for c in camp_ids if c in campaigns)
-    amd_first = all(_amd_first(campaigns[c].f["actions"]) for c in camp_ids if c in campaigns) and has_amd
+    known = [c for c in camp_ids if c in campaigns]
+    has_amd = any(any(a.get("type") == "amd" for a in (campaigns[c].f["actions"] or [])) for c in known)
+    amd_first = bool(known) and all(_amd_first(campaigns[c].f["actions"]) for c in known) and has_amd
+    if not known:  # no campaign resource: the verdicts tell whether an amd action ran
+        has_amd = any(calls.get(cc.f["reference_id"]) is not None and calls[cc.f["reference_id"]].f["hangup_reason"] == "amd"
+                      for cc in ccs if cc.f["reference_id"] is not None)
+        if has_amd:
+            res.messages.append("amd verdicts found but no campaigns' list response: amd detect time not fitted "
+                                "(give the campaigns to tell when detection starts)")
     n_amd_verdicts = 0
 
     per_dest: dict[int, Counter] = defaultdict(Counter)
@@ -329,6 +340,9 @@ def fit_records(account: Account, campaign: str | None = None, *, amd_false_posi
 
     # the queue: patience, agent legs, talk time
     wait_timeouts = {q.id: q.f["wait_timeout"] / 1000 for q in queues.values()}
+    if qcs and not queues:
+        res.messages.append("No queues' list response: a caller removed by the queue's wait_timeout cannot be told "
+                            "from one who hung up (give the queues to censor them)")
     cc_queue = {cc.f["reference_id"]: cc.f["queue_id"] for cc in ccs}
     pat_e, pat_c, talk_e, talk_c, delay_e, delay_c = [], [], [], [], [], []
     miss_e, miss_c = [], []
@@ -411,7 +425,7 @@ def fit_records(account: Account, campaign: str | None = None, *, amd_false_posi
         res.notes["agents.miss_probability"] = (f"fitted: Kaplan-Meier P(no answer within {RING_TIMEOUT:g}s) over "
                                                 f"{n_legs} agent legs ({n_rang_out} rang out)")
     # agent groups
-    agents = {a.id: a for a in account.of("agent") if not a.deleted}
+    agents = {a.id: a for a in agent_records if not a.deleted}
     if agents:
         groups: dict[tuple, list] = defaultdict(list)
         for a in agents.values():
