@@ -217,3 +217,31 @@ def test_missing_reference_and_not_a_list_response(tmp_path):
     (folder / "junk.json").write_text('{"campaigns": []}')
     with pytest.raises(RecordError, match=r"junk.json: expected a VoIPbin list response"):
         read_account([folder])
+
+
+EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "voipbin"
+
+
+def test_example_account_imports_its_truth_in_either_timestamp_format(tmp_path):
+    """examples/voipbin/account (RFC 3339) and the same files in the older format give the same
+    scenario, and it is truth.yaml's configuration: campaign, outplan (ms -> s), queue, agent
+    groups by tags (a deleted agent skipped), the targets (deleted and done ones skipped, null
+    landlines absent) and missing_destination: skip."""
+    truth_scn = load_scenario(EXAMPLE / "truth.yaml")
+    legacy = tmp_path / "legacy"
+    legacy.mkdir()
+    for f in sorted((EXAMPLE / "account").glob("*.json")):
+        (legacy / f.name).write_text(json.dumps(convert_timestamps(json.loads(f.read_text()), legacy=True)))
+    r1, got = do_import(EXAMPLE / "account", tmp_path / "a.yaml")
+    r2, _ = do_import(legacy, tmp_path / "b.yaml")
+    body = lambda t, stem: [ln.replace(stem, "X") for ln in t.splitlines() if not ln.startswith("#")]  # noqa: E731
+    assert body(r1.yaml_text, "a.targets") == body(r2.yaml_text, "b.targets")
+    c, t = got.campaigns[0], truth_scn.campaigns[0]
+    assert c.model_dump() == {**t.model_dump(), "start_at": 0.0}
+    assert got.outplans[0].model_dump() == {**truth_scn.outplans[0].model_dump(), "source": "+15550000000"}
+    q, tq = got.queues[0], truth_scn.queues[0]
+    assert (q.wait_timeout, q.service_timeout, len(q.tags)) == (tq.wait_timeout, tq.service_timeout, 1)
+    assert sorted((g.count, len(g.tags)) for g in got.agents) == [(4, 2), (8, 1)]
+    assert got.target_masks["renewals-march"] == truth_scn.target_masks["renewals-march"]
+    assert got.engine.missing_destination == "skip"
+    assert len(r1.notes) == 4 and any("wait flow" in w for w in r1.warnings)

@@ -23,9 +23,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
 
-import sim  # noqa: E402
-from sim.voipbin import export  # noqa: E402
-from sim.voipbin.resources import convert_timestamps  # noqa: E402
+import sim
+from sim.voipbin import export
+from sim.voipbin.resources import convert_timestamps
 
 KEY = "northwind-example"
 
