@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import io
 import math
 import os
 import re
@@ -26,7 +27,7 @@ from sim.scenario.errors import Problem, ScenarioError, format_path
 from sim.scenario.messages import pydantic_problems
 from sim.scenario.overrides import apply_overrides as _apply_overrides
 from sim.scenario.safe_yaml import MAX_FILE_BYTES, Lines, parse_yaml_text, read_yaml
-from sim.scenario.schema import MAX_AGENTS, MAX_TARGETS, Scenario
+from sim.scenario.schema import MAX_AGENTS, MAX_INTERVALS, MAX_LOOP_STEPS, MAX_TARGETS, Scenario
 
 MAX_CSV_BYTES = 1024 * 1024 * 1024
 CSV_CHUNK_ROWS = 200_000
@@ -123,6 +124,24 @@ def _limit_problems(file: str, scn: Scenario, data: dict) -> list[Problem]:
             file, "warmup", f"expected a warm-up shorter than the horizon ({_raw(data, 'horizon')!r}, {scn.horizon:g}s)",
             _raw(data, "warmup"), True,
         ))
+    timers = scn.engine.timers
+    for name in ("after_dial", "after_wait", "queue_step", "queue_idle_step"):
+        step = getattr(timers, name)
+        if scn.horizon / step > MAX_LOOP_STEPS:
+            problems.append(Problem(
+                file, f"engine.timers.{name}",
+                f"expected a step of at least the horizon / {MAX_LOOP_STEPS:,} ({_secs(scn.horizon / MAX_LOOP_STEPS)} "
+                f"for a horizon of {_secs(scn.horizon)}); a step of {_secs(step)} wakes the loop "
+                f"{scn.horizon / step:,.0f} times in one run, far too many to finish", _raw(data, "engine", "timers", name), True,
+            ))
+    intervals = scn.horizon / scn.timeseries_interval
+    if intervals > MAX_INTERVALS:
+        problems.append(Problem(
+            file, "timeseries_interval",
+            f"expected at most {MAX_INTERVALS:,} time-series intervals in a run (horizon / timeseries_interval); "
+            f"{_secs(scn.timeseries_interval)} over a horizon of {_secs(scn.horizon)} makes {intervals:,.0f}: use an "
+            f"interval of at least {_secs(scn.horizon / MAX_INTERVALS)}", _raw(data, "timeseries_interval"), True,
+        ))
     total_agents = sum(g.count for g in scn.agents)
     if total_agents > MAX_AGENTS:
         problems.append(Problem(file, "agents", f"expected at most {MAX_AGENTS:,} agents in all; found {total_agents:,}"))
@@ -130,6 +149,16 @@ def _limit_problems(file: str, scn: Scenario, data: dict) -> list[Problem]:
     if runs > MAX_RUNS:
         problems.append(Problem(file, "replications", f"expected at most {MAX_RUNS:,} runs (replications x service levels); found {runs:,}"))
     return problems
+
+
+def _secs(seconds: float) -> str:
+    """A duration for a message: ``1.44ms``, ``5s``, ``8h``."""
+    if seconds < 1:
+        return f"{seconds * 1000:.3g}ms"
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g}{unit}"
+    return f"{seconds:.4g}s"
 
 
 def max_dials(scn: Scenario) -> int:
@@ -163,9 +192,153 @@ def _dial_problems(file: str, scn: Scenario) -> list[Problem]:
 
 
 # --------------------------------------------------------------------------- CSV target lists
+#
+# A target list is read only from inside the scenario's folder (its path resolved, '..' and
+# symlinks followed) unless the user opts in (``--allow-outside-targets``); otherwise a scenario
+# could read any file the process can. No message quotes the file beyond its header names, cut
+# short. Every line (the header included) is bounded before it is parsed.
 
 
-def _read_targets(file: str, base: Path, scn: Scenario) -> list[Problem]:
+MAX_LINE_BYTES = 64 * 1024
+"""The longest line of a CSV target list (the header included), in bytes."""
+MAX_HEADER_COLUMNS = 1000
+OUTSIDE_HINT = ("to read a target list outside it, pass --allow-outside-targets on the command line "
+                "(in Python: load_scenario(..., allow_outside_targets=True))")
+
+
+class _LineTooLong(Exception):
+    def __init__(self, line: int):
+        super().__init__(line)
+        self.line = line
+
+
+class _BoundedLines(io.RawIOBase):
+    """A raw reader that refuses a line longer than ``limit`` bytes as soon as it is seen."""
+
+    def __init__(self, raw: io.RawIOBase, limit: int):
+        self._raw = raw
+        self._limit = limit
+        self._run = 0  # bytes since the last line break
+        self._lines = 0  # line breaks seen
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:
+        import numpy as np
+
+        n = self._raw.readinto(b)
+        if not n:
+            return n or 0
+        arr = np.frombuffer(memoryview(b)[:n], dtype=np.uint8)
+        breaks = np.flatnonzero((arr == 10) | (arr == 13))
+        if len(breaks) == 0:
+            longest, line = self._run + n, self._lines + 1
+            self._run += n
+        else:
+            gaps = np.diff(breaks) - 1 if len(breaks) > 1 else np.zeros(0, dtype=np.intp)
+            longest, line = self._run + int(breaks[0]), self._lines + 1
+            if len(gaps) and int(gaps.max()) > longest:
+                k = int(gaps.argmax())
+                longest, line = int(gaps[k]), self._lines + k + 2
+            self._run = n - int(breaks[-1]) - 1
+            if self._run > longest:
+                longest, line = self._run, self._lines + len(breaks) + 1
+            self._lines += len(breaks)
+        if longest > self._limit:
+            raise _LineTooLong(line)
+        return n
+
+
+def _path_limits() -> tuple[int, int]:
+    try:
+        return os.pathconf("/", "PC_PATH_MAX"), os.pathconf("/", "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):  # pragma: no cover - not POSIX
+        return 4096, 255
+
+
+def target_path(raw: str, base: Path, allow_outside: bool) -> tuple[Optional[Path], Optional[str]]:
+    """Where a target list is, resolved, or why it cannot be used; nothing is opened.
+
+    Refused: a NUL byte, a path or a file name over the system's limits, and (unless
+    ``allow_outside``) a path that resolves outside ``base``, the scenario's folder.
+    """
+    if "\x00" in raw:
+        return None, "the path of the CSV file contains a NUL character"
+    path_max, name_max = _path_limits()
+    path = Path(raw).expanduser()
+    if not path.is_absolute():
+        path = base / path
+    size = len(os.fsencode(str(path)))
+    if size >= path_max:
+        return None, f"the path of the CSV file has {size:,} bytes; this system allows paths of fewer than {path_max:,}"
+    longest = max((len(os.fsencode(part)) for part in path.parts), default=0)
+    if longest > name_max:
+        return None, (f"a name in the path of the CSV file has {longest:,} bytes; this system allows file and folder "
+                      f"names of at most {name_max:,}")
+    try:
+        real = Path(os.path.realpath(path))
+        home = Path(os.path.realpath(base))
+    except (OSError, ValueError, RuntimeError) as exc:
+        return None, f"cannot resolve the path of the CSV file: {getattr(exc, 'strerror', None) or 'too many symbolic links'}"
+    if not allow_outside and real != home and home not in real.parents:
+        return None, (f"the CSV file is outside the scenario's folder ({home}); a target list must be in that folder "
+                      f"or below it, after following '..' and symbolic links; {OUTSIDE_HINT}")
+    return real, None
+
+
+def _open_target(real: Path, shown: Path) -> tuple[Optional[int], Optional[str]]:
+    """Open a resolved target list for reading: ``(fd, None)`` or ``(None, why)``. No content is read."""
+    import errno
+    import stat
+
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(real, flags)
+    except OSError as exc:
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            return None, f"expected a CSV file with columns destination_0..4; there is no file at {str(shown)!r}"
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return None, f"cannot read the CSV file {str(shown)!r}: permission denied (on the file or a folder above it)"
+        if exc.errno == errno.ELOOP:
+            return None, f"cannot read the CSV file {str(shown)!r}: it changed into a symbolic link while being opened"
+        return None, f"cannot read the CSV file {str(shown)!r}: {exc.strerror or 'error ' + str(exc.errno)}"
+    try:
+        st = os.fstat(fd)
+    except OSError as exc:  # pragma: no cover - fstat of an open descriptor
+        os.close(fd)
+        return None, f"cannot read the CSV file: {exc.strerror}"
+    if stat.S_ISDIR(st.st_mode):
+        os.close(fd)
+        return None, f"expected a CSV file with columns destination_0..4; {str(shown)!r} is a folder"
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        return None, f"expected a CSV file with columns destination_0..4; {str(shown)!r} is not a regular file (a device, pipe or socket)"
+    if st.st_size > MAX_CSV_BYTES:
+        os.close(fd)
+        return None, f"the CSV file has {st.st_size:,} bytes; at most {MAX_CSV_BYTES:,}"
+    return fd, None
+
+
+def _stream(fd: int) -> io.BufferedReader:
+    """The file from its start, through the line bound (the descriptor stays open)."""
+    os.lseek(fd, 0, os.SEEK_SET)
+    raw = io.FileIO(fd, "rb", closefd=False)
+    return io.BufferedReader(_BoundedLines(raw, MAX_LINE_BYTES), buffer_size=256 * 1024)
+
+
+def _header_names(columns) -> str:
+    """The header's names, each cut short, at most 10 of them: the only content a message shows."""
+    shown = []
+    for c in list(columns)[:10]:
+        text = str(c)
+        text = text if len(text) <= 24 else text[:21] + "..."
+        shown.append(repr(text) if not text.isprintable() or "," in text else text)
+    more = len(columns) - len(shown)
+    return ", ".join(shown) + (f" and {more:,} more" if more > 0 else "")
+
+
+def _read_targets(file: str, base: Path, scn: Scenario, allow_outside: bool = False) -> list[Problem]:
     """Read CSV target lists, in chunks, into one destination bit mask (a byte) per target."""
     import numpy as np
     import pandas as pd
@@ -174,59 +347,64 @@ def _read_targets(file: str, base: Path, scn: Scenario) -> list[Problem]:
     for i, od in enumerate(scn.outdials):
         if not isinstance(od.targets, str):
             continue
-        path = Path(od.targets).expanduser()
-        if not path.is_absolute():
-            path = base / path
         where = f"outdials[{i}].targets"
 
         def bad(message: str, where: str = where, target: str = od.targets) -> None:
             problems.append(Problem(file, where, message, target, True))
 
-        if path.is_dir():
-            bad(f"expected a CSV file with columns destination_0..4; {str(path)!r} is a folder")
+        real, why = target_path(od.targets, base, allow_outside)
+        if real is None:
+            bad(why or "cannot use the path")
             continue
-        if not path.is_file():
-            bad(f"expected a CSV file with columns destination_0..4; there is no file at {str(path)!r}")
-            continue
-        try:
-            nbytes = path.stat().st_size
-        except OSError as exc:
-            bad(f"cannot read the CSV file: {exc.strerror or exc}")
-            continue
-        if nbytes > MAX_CSV_BYTES:
-            bad(f"the CSV file has {nbytes:,} bytes; at most {MAX_CSV_BYTES:,}")
+        shown = Path(od.targets).expanduser()
+        shown = shown if shown.is_absolute() else base / shown
+        fd, why = _open_target(real, shown)
+        if fd is None:
+            bad(why or "cannot read the CSV file")
             continue
         try:
-            header = pd.read_csv(path, nrows=0, encoding="utf-8-sig")
-        except pd.errors.EmptyDataError:
-            bad("the CSV file is empty; expected a header line with columns destination_0..4, then a line per target")
-            continue
-        except (UnicodeDecodeError, ValueError, OSError, pd.errors.ParserError) as exc:
-            bad(f"cannot read the CSV file: {_csv_error(exc)}")
-            continue
-        cols = [c for c in header.columns if str(c).strip() in DEST_COLUMNS]
-        if not cols:
-            found = ", ".join(str(c) for c in list(header.columns)[:10])
-            bad(f"the CSV file has no destination columns; expected some of {', '.join(DEST_COLUMNS)} in its header; found {found or 'none'}")
-            continue
-        masks: list[np.ndarray] = []
-        rows = 0
-        try:
-            reader = pd.read_csv(path, usecols=cols, dtype=str, keep_default_na=False, chunksize=CSV_CHUNK_ROWS,
-                                 encoding="utf-8-sig")
-            with reader:
-                for chunk in reader:
-                    rows += len(chunk)
-                    if rows > MAX_TARGETS:
-                        break
-                    mask = np.zeros(len(chunk), dtype=np.uint8)
-                    for col in cols:
-                        present = chunk[col].str.strip().to_numpy() != ""
-                        mask |= present.astype(np.uint8) << int(str(col).strip()[-1])
-                    masks.append(mask)
-        except (UnicodeDecodeError, ValueError, OSError, pd.errors.ParserError) as exc:
-            bad(f"cannot read the CSV file: {_csv_error(exc)}")
-            continue
+            try:
+                header = pd.read_csv(_stream(fd), nrows=0, encoding="utf-8-sig")
+            except pd.errors.EmptyDataError:
+                bad("the CSV file is empty; expected a header line with columns destination_0..4, then a line per target")
+                continue
+            except _LineTooLong as exc:
+                bad(_long_line(exc.line))
+                continue
+            except (UnicodeDecodeError, ValueError, OSError, pd.errors.ParserError) as exc:
+                bad(f"cannot read the CSV file: {_csv_error(exc)}")
+                continue
+            if len(header.columns) > MAX_HEADER_COLUMNS:
+                bad(f"the CSV file's header has {len(header.columns):,} columns; at most {MAX_HEADER_COLUMNS:,}")
+                continue
+            cols = [c for c in header.columns if str(c).strip() in DEST_COLUMNS]
+            if not cols:
+                bad(f"the CSV file has no destination columns; expected some of {', '.join(DEST_COLUMNS)} in its header; "
+                    f"found {_header_names(header.columns) or 'none'}")
+                continue
+            masks: list[np.ndarray] = []
+            rows = 0
+            try:
+                reader = pd.read_csv(_stream(fd), usecols=cols, dtype=str, keep_default_na=False,
+                                     chunksize=CSV_CHUNK_ROWS, encoding="utf-8-sig")
+                with reader:
+                    for chunk in reader:
+                        rows += len(chunk)
+                        if rows > MAX_TARGETS:
+                            break
+                        mask = np.zeros(len(chunk), dtype=np.uint8)
+                        for col in cols:
+                            present = chunk[col].str.strip().to_numpy() != ""
+                            mask |= present.astype(np.uint8) << int(str(col).strip()[-1])
+                        masks.append(mask)
+            except _LineTooLong as exc:
+                bad(_long_line(exc.line))
+                continue
+            except (UnicodeDecodeError, ValueError, OSError, pd.errors.ParserError) as exc:
+                bad(f"cannot read the CSV file: {_csv_error(exc)}")
+                continue
+        finally:
+            os.close(fd)
         if rows > MAX_TARGETS:
             bad(f"the CSV file has more than {MAX_TARGETS:,} targets; at most {MAX_TARGETS:,}")
             continue
@@ -234,27 +412,48 @@ def _read_targets(file: str, base: Path, scn: Scenario) -> list[Problem]:
     return problems
 
 
-def _missing_csv_problems(file: str, base: Path, data: dict) -> list[Problem]:
-    """When the models did not validate, still say which CSV target files are missing."""
+def _long_line(line: int) -> str:
+    what = "the header line (line 1)" if line == 1 else f"line {line:,}"
+    return f"{what} of the CSV file is longer than {MAX_LINE_BYTES:,} bytes; refused"
+
+
+def _missing_csv_problems(file: str, base: Path, data: dict, allow_outside: bool = False) -> list[Problem]:
+    """When the models did not validate, still say which CSV target paths cannot be used (nothing is read)."""
     problems = []
     outdials = data.get("outdials")
     for i, od in enumerate(outdials if isinstance(outdials, list) else []):
         target = od.get("targets") if isinstance(od, dict) else None
         if isinstance(target, str) and target.strip():
-            path = Path(target).expanduser()
-            path = path if path.is_absolute() else base / path
-            if not path.is_file():
-                problems.append(Problem(
-                    file, f"outdials[{i}].targets",
-                    f"expected a CSV file with columns destination_0..4; there is no file at {str(path)!r}", target, True,
-                ))
+            target = target.strip()
+            real, why = target_path(target, base, allow_outside)
+            if real is not None:
+                shown = Path(target).expanduser()
+                fd, why = _open_target(real, shown if shown.is_absolute() else base / shown)
+                if fd is not None:
+                    os.close(fd)
+            if why is not None:
+                problems.append(Problem(file, f"outdials[{i}].targets", why, target, True))
     return problems
 
 
+_FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
+_EOF = re.compile(r"EOF inside string starting at row (\d+)")
+
+
 def _csv_error(exc: Exception) -> str:
+    """What is wrong with a CSV file, in numbers only: never a piece of its content."""
     if isinstance(exc, UnicodeDecodeError):
         return f"it is not UTF-8 text (byte {exc.start})"
-    return " ".join(str(exc).split())[:200]
+    text = str(exc)
+    m = _FIELDS.search(text)
+    if m:
+        return f"line {int(m.group(2)):,} has {int(m.group(3)):,} fields; the header has {int(m.group(1)):,}"
+    m = _EOF.search(text)
+    if m:
+        return f"a quoted field that starts in row {int(m.group(1)):,} is never closed"
+    if isinstance(exc, OSError):
+        return exc.strerror or "read error"
+    return "it is not a well-formed CSV table"
 
 
 # --------------------------------------------------------------------------- the whole
@@ -294,8 +493,14 @@ def parse_scenario(
     overrides: Iterable[str] = (),
     pre_problems: Iterable[Problem] = (),
     lines: Optional[Lines] = None,
+    *,
+    allow_outside_targets: bool = False,
 ) -> Scenario:
-    """Validate raw scenario data (a dict as YAML gives it); raise ``ScenarioError`` listing every problem."""
+    """Validate raw scenario data (a dict as YAML gives it); raise ``ScenarioError`` listing every problem.
+
+    CSV target lists are read relative to ``base_dir`` (default: the working folder) and only from
+    inside it, unless ``allow_outside_targets``.
+    """
     problems = list(pre_problems)
     if not isinstance(data, dict):
         raise ScenarioError(problems + [Problem(file, "", f"expected a scenario: a mapping of fields; found {type(data).__name__}")])
@@ -316,20 +521,26 @@ def parse_scenario(
     if scn is not None:
         problems += _limit_problems(file, scn, data)
         scn.source_path = file
-        csv_problems = _read_targets(file, base, scn)
+        csv_problems = _read_targets(file, base, scn, allow_outside_targets)
         problems += csv_problems or _dial_problems(file, scn)
     else:
-        problems += _missing_csv_problems(file, base, data)
+        problems += _missing_csv_problems(file, base, data, allow_outside_targets)
     if problems:
         raise ScenarioError(_place(problems, lines or {}, origins))
     assert scn is not None
     return scn
 
 
-def load_scenario(path: str | os.PathLike, overrides: Iterable[str] = ()) -> Scenario:
-    """Load and validate a scenario file; raise ``ScenarioError`` listing every problem."""
+def load_scenario(path: str | os.PathLike, overrides: Iterable[str] = (), *,
+                  allow_outside_targets: bool = False) -> Scenario:
+    """Load and validate a scenario file; raise ``ScenarioError`` listing every problem.
+
+    A CSV target list (``outdials[i].targets``) must be in the scenario file's folder or below it
+    (its path resolved, symbolic links followed), unless ``allow_outside_targets``.
+    """
     file = str(path)
     data, problems, lines = read_yaml(file)
     if data is None:
         raise ScenarioError(problems)
-    return parse_scenario(data, file, str(Path(file).resolve().parent), overrides, problems, lines)
+    return parse_scenario(data, file, str(Path(file).resolve().parent), overrides, problems, lines,
+                          allow_outside_targets=allow_outside_targets)

@@ -10,9 +10,10 @@ import difflib
 from dataclasses import make_dataclass
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator, model_validator
 
-from sim.scenario.types import Duration, Number, PositiveDuration, Probability, ServiceLevel
+from sim.scenario.types import Duration, Number, Probability, ServiceLevel
+from sim.units import DURATION_HELP, parse_duration
 from sim.world.distributions import Distribution, constant
 
 MAX_TARGETS = 10_000_000
@@ -31,15 +32,33 @@ class _Model(BaseModel):
 # --------------------------------------------------------------------------- engine
 
 
+MIN_STEP = 0.001
+"""The shortest step of the engine's loops (1 ms): a loop that wakes up more often never ends."""
+MAX_LOOP_STEPS = 30_000_000
+"""A loop of the engine wakes up at most this many times over the horizon (``horizon / step``)."""
+MAX_INTERVALS = 100_000
+"""Time-series intervals in one run at most (``horizon / timeseries_interval``)."""
+
+
+def _step_help(what: str) -> str:
+    return (f"{DURATION_HELP}; {what}; at least {MIN_STEP * 1000:g}ms and at least the horizon / {MAX_LOOP_STEPS:,} "
+            f"(the loop wakes up once a step, so a shorter step makes a run that never ends)")
+
+
+StepDuration = Annotated[float, BeforeValidator(parse_duration), Field(ge=MIN_STEP)]
+"""A step of one of the engine's loops: 1 ms or more (and horizon / step at most MAX_LOOP_STEPS)."""
+
+
 class Timers(_Model):
     """The engine's timers; defaults are VoIPbin's constants (engine.md)."""
 
     first_step: Duration = 1.0
     # the loops' steps must advance time, or a loop would never end
-    after_dial: PositiveDuration = 0.5
-    after_wait: PositiveDuration = 5.0
-    queue_step: PositiveDuration = 0.1
-    queue_idle_step: PositiveDuration = 1.0
+    after_dial: StepDuration = Field(0.5, description=_step_help("the campaign loop's wait after a dial"))
+    after_wait: StepDuration = Field(5.0, description=_step_help("the campaign loop's wait when it dials nothing"))
+    queue_step: StepDuration = Field(0.1, description=_step_help("the queue loop's step while someone waits"))
+    queue_idle_step: StepDuration = Field(
+        1.0, description=_step_help("the queue loop's step while someone waits and no agent is available"))
     ring_timeout: Duration = 60.0
     max_call: Duration = 3600.0
     page_size: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 100
@@ -298,7 +317,9 @@ class Scenario(_Model):
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS, strict=True)] = 10
     service_levels: Optional[Annotated[list[ServiceLevel], Field(min_length=1, max_length=MAX_SERVICE_LEVELS)]] = None
     regulatory_threshold: Duration = 2.0
-    timeseries_interval: Duration = 900.0
+    timeseries_interval: Duration = Field(900.0, description=(
+        f"{DURATION_HELP}; the length of one time-series interval: at least 1s, and at least the horizon / "
+        f"{MAX_INTERVALS:,} (a run has at most {MAX_INTERVALS:,} intervals)"))
 
     engine: Engine = Field(default_factory=Engine)
     campaigns: Annotated[list[Campaign], Field(min_length=1, max_length=100)]

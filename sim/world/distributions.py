@@ -10,9 +10,21 @@ import math
 from typing import Annotated, Literal, Optional, Union
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
-from sim.scenario.types import Duration, Number, PositiveDuration
+from sim.scenario.types import Number
+from sim.units import parse_duration
+
+MAX_SECONDS = 1_000_000_000
+"""The largest duration a distribution takes as a parameter (about 31 years): beyond it the
+sampler's arithmetic (squares of the sd, ratios of sd to mean) leaves the range of floats."""
+MIN_POSITIVE = 1e-6
+"""The smallest mean (and gamma sd) above 0, a microsecond, for the same reason."""
+
+Duration = Annotated[float, BeforeValidator(parse_duration), Field(ge=0, le=MAX_SECONDS)]
+"""A distribution's parameter in seconds: 0 to 1e9 (about 31 years)."""
+PositiveDuration = Annotated[float, BeforeValidator(parse_duration), Field(ge=MIN_POSITIVE, le=MAX_SECONDS)]
+"""A distribution's positive parameter in seconds: 1 microsecond to 1e9 (about 31 years)."""
 
 
 class _Dist(BaseModel):
@@ -157,7 +169,11 @@ class Empirical(_Dist):
                     f"expected one weight per value in an empirical distribution; found {len(self.values)} values "
                     f"and {len(self.weights)} weights"
                 )
-            if sum(self.weights) <= 0:
+            total = float(sum(self.weights))  # inf when it overflows (fsum would raise)
+            if not math.isfinite(total):
+                raise ValueError("expected empirical weights whose sum is a finite number; they add up to more than "
+                                 "the largest number (about 1.8e308): scale them down, only their ratios matter")
+            if total <= 0:
                 raise ValueError("expected empirical weights with at least one above 0; they are all 0")
         return self
 
@@ -165,6 +181,7 @@ class Empirical(_Dist):
         if self.weights is None:
             return np.full(len(self.values), 1 / len(self.values))
         w = np.asarray(self.weights, float)
+        w = w / w.max()  # scaled first, so tiny or huge weights neither underflow nor overflow
         return w / w.sum()
 
     @property
