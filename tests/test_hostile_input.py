@@ -304,3 +304,53 @@ def test_refused_input_leaves_nothing_behind(tmp_path):
     assert rc == 2 and time.time() - t0 < 60
     assert sorted(p.name for p in tmp_path.iterdir()) == ["scn", "secret.csv"]
     assert sim.load_scenario(path, allow_outside_targets=True).name == BASE["name"]
+
+
+# --------------------------------------------------------------------------- item 6: alias amplification by size
+
+
+def _aliased(count: int, size: int, where: str) -> str:
+    """The default scenario with ``count`` aliases of one ``size``-character description: as the
+    texts of actions, or in a list in a free-form action option (whatever their place, the
+    reader refuses them before validation)."""
+    text = yaml.safe_dump({k: v for k, v in BASE.items() if k != "description"}, sort_keys=False)
+    if where == "actions":
+        items = "".join("  - {type: talk, option: {text: *big}}\n" for _ in range(count))
+    else:
+        items = "  - {type: talk, option: {text: hi, notes: [" + ", ".join(["*big"] * count) + "]}}\n"
+    assert "  actions:\n" in text
+    text = text.replace("  actions:\n", "  actions:\n" + items, 1)
+    return f"description: &big {'x' * size}\n" + text
+
+
+@pytest.mark.parametrize("count, size, where", [(998, 1_900_000, "actions"), (150_000, 20_000, "options")])
+def test_aliases_that_expand_to_gigabytes_are_refused_cheaply(capsys, tmp_path, count, size, where):
+    """A 1.9 MB file whose aliases repeat a long string: few values, but gigabytes once a dump or
+    hash writes it out. Refused before any Python object is built, in little memory."""
+    import tracemalloc
+
+    text = _aliased(count, size, where)
+    path = tmp_path / "amp.yaml"
+    assert len(text) < 2_000_000
+    path.write_text(text)
+    tracemalloc.start()
+    try:
+        rc, lines = validate(capsys, path)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert rc == 2 and len(lines) == 1, lines
+    assert "through its aliases" in lines[0] and str(path) in lines[0]
+    assert peak < 200e6, peak
+
+
+def test_anchors_in_ordinary_use_still_load(tmp_path):
+    text = yaml.safe_dump(BASE, sort_keys=False)
+    text = text.replace("  talk_time:\n", "  talk_time: &talk\n", 1)
+    data = yaml.safe_load(text)
+    data["population"]["machine_talk_time"] = data["agents"][0]["talk_time"]
+    out = yaml.safe_dump(data, sort_keys=False)  # PyYAML writes the shared object as &id001 / *id001
+    assert "*id001" in out
+    path = tmp_path / "a.yaml"
+    path.write_text(out)
+    assert load_scenario(path).population.machine_talk_time == load_scenario(path).agents[0].talk_time

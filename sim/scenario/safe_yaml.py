@@ -19,6 +19,9 @@ MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_DEPTH = 40
 MAX_NODES = 250_000
 """Nodes of the document with every alias expanded; a plain 2 MB file has well under this."""
+MAX_EXPANDED_CHARS = 8 * 1024 * 1024
+"""Characters of text (keys and values) with every alias expanded: what a dump or a hash of the
+scenario writes out. A plain file has at most its own size (2 MB); aliases may repeat some of it."""
 
 Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -68,11 +71,17 @@ def parse_yaml_text(text: str, file: str = "<string>", require_mapping: bool = T
             if require_mapping:
                 return None, [Problem(file, "", "the file is empty; expected a scenario: a mapping of fields such as name, horizon, campaigns")], {}
             return None, [], {}
-        expanded = _expanded_size(root)
-        if expanded > MAX_NODES:
+        nodes, chars = _expanded_size(root)
+        if nodes > MAX_NODES:
             return None, [
                 Problem(file, "", f"the document expands to more than {MAX_NODES:,} values through its aliases (&anchor / *alias), "
                               "as a 'billion laughs' attack does; refused")
+            ], {}
+        if chars > MAX_EXPANDED_CHARS:
+            return None, [
+                Problem(file, "", f"the document expands to more than {MAX_EXPANDED_CHARS:,} characters of text through its "
+                              "aliases (&anchor / *alias), which every copy of the scenario (the resolved file, its hash) "
+                              "would write out in full; refused")
             ], {}
         lines: Lines = {}
         problems = _walk(file, root, lines)
@@ -123,25 +132,38 @@ def _depth_problem(text: str, file: str) -> Optional[Problem]:
     return None
 
 
-def _expanded_size(root: yaml.Node) -> int:
-    """Number of nodes with every alias expanded, computed once per shared node (capped)."""
-    sizes: dict[int, int] = {}
+def _expanded_size(root: yaml.Node) -> tuple[int, int]:
+    """Nodes and characters of text with every alias expanded, computed once per shared node (capped).
 
-    def size(node: yaml.Node) -> int:
+    A node's size is worked out after its children's (an explicit stack, no recursion), so a
+    shared node costs one visit however often it is aliased.
+    """
+    cap_nodes, cap_chars = MAX_NODES + 1, MAX_EXPANDED_CHARS + 1
+    sizes: dict[int, tuple[int, int]] = {}
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
         key = id(node)
-        if key in sizes:
-            return sizes[key]
-        sizes[key] = MAX_NODES + 1  # a node inside itself (a recursive alias) counts as too big
+        if key in sizes and not children_done:
+            continue
         if isinstance(node, yaml.MappingNode):
-            total = 1 + sum(size(k) + size(v) for k, v in node.value)
+            kids = [n for kv in node.value for n in kv]
         elif isinstance(node, yaml.SequenceNode):
-            total = 1 + sum(size(v) for v in node.value)
+            kids = list(node.value)
         else:
-            total = 1
-        sizes[key] = min(total, MAX_NODES + 1)
-        return sizes[key]
-
-    return size(root)
+            sizes[key] = (1, min(len(str(node.value)), cap_chars))
+            continue
+        if not children_done:
+            sizes[key] = (cap_nodes, cap_chars)  # a node inside itself (a recursive alias) counts as too big
+            stack.append((node, True))
+            stack.extend((k, False) for k in kids if id(k) not in sizes)
+            continue
+        n, c = 1, 0
+        for k in kids:
+            kn, kc = sizes[id(k)]
+            n, c = min(n + kn, cap_nodes), min(c + kc, cap_chars)
+        sizes[key] = (n, c)
+    return sizes[id(root)]
 
 
 def _walk(file: str, root: yaml.Node, lines: Lines) -> list[Problem]:
