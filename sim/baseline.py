@@ -204,39 +204,35 @@ def write_baseline(doc: dict, path: str | os.PathLike) -> Path:
 
 
 def read_baseline(path: str | os.PathLike) -> dict:
-    """Read and validate a baseline; ``BaselineError`` with a clear message if it cannot be used."""
+    """Read and validate a baseline; ``BaselineError`` with a clear message if it cannot be used.
+
+    The file is validated like a scenario (``sim.baseline_schema``): bounded in size, depth and
+    digits, every number finite and in range, the statistics consistent with their values.
+    """
+    from sim.baseline_schema import MAX_BASELINE_BYTES, baseline_problems, parse_baseline_text
+
     p = Path(path)
-    if not p.is_file():
+    try:
+        is_file = p.is_file()
+    except OSError as exc:  # e.g. a name over the system's limit
+        raise BaselineError(f"{path}: cannot read the baseline: {exc.strerror or exc}") from None
+    if not is_file:
         raise BaselineError(f"{path}: no such baseline file (make one with: pacing-sim baseline SCENARIO -o {path})")
     try:
-        doc = json.loads(p.read_text())
-    except (OSError, UnicodeDecodeError) as exc:
-        raise BaselineError(f"{path}: cannot read the baseline: {exc}") from None
-    except json.JSONDecodeError as exc:
-        raise BaselineError(f"{path}: not a pacing-sim baseline: invalid JSON at line {exc.lineno}, "
-                            f"column {exc.colno} ({exc.msg})") from None
+        with open(p, "rb") as f:
+            raw = f.read(MAX_BASELINE_BYTES + 1)
+    except OSError as exc:
+        raise BaselineError(f"{path}: cannot read the baseline: {exc.strerror or exc}") from None
+    doc, why = parse_baseline_text(raw)
+    if why is not None:
+        kind = "not a pacing-sim baseline" if why.startswith(("invalid JSON", "not UTF-8")) else "corrupt baseline"
+        raise BaselineError(f"{path}: {kind}: {why}")
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise BaselineError(f"{path}: not a pacing-sim baseline (expected \"format\": \"{FORMAT}\")")
-    if doc.get("format_version") != FORMAT_VERSION:
-        raise BaselineError(f"{path}: baseline format version {doc.get('format_version')!r}; this pacing-sim "
+    if doc.get("format_version") != FORMAT_VERSION or isinstance(doc.get("format_version"), bool):
+        raise BaselineError(f"{path}: baseline format version {_short(doc.get('format_version'))}; this pacing-sim "
                             f"reads version {FORMAT_VERSION} (make a new baseline)")
-    problems = []
-    if not isinstance(doc.get("results"), list) or not doc["results"]:
-        problems.append("\"results\" must be a non-empty list")
-    else:
-        for i, r in enumerate(doc["results"]):
-            if not isinstance(r, dict) or not isinstance(r.get("service_level"), int) \
-                    or not isinstance(r.get("metrics"), dict):
-                problems.append(f"results[{i}] must have an integer \"service_level\" and a \"metrics\" mapping")
-                continue
-            for m, s in r["metrics"].items():
-                if not isinstance(s, dict) or not all(k in s for k in ("mean", "var", "n")) \
-                        or not isinstance(s["n"], int) or not all(_is_num(s[k]) for k in ("mean", "var")):
-                    problems.append(f"results[{i}].metrics.{m} must have numbers \"mean\", \"var\" and an integer \"n\"")
-                elif "values" in s and not (isinstance(s["values"], list) and all(_is_num(v) for v in s["values"])):
-                    problems.append(f"results[{i}].metrics.{m}.values must be a list of numbers")
-    if not isinstance(doc.get("seed"), int):
-        problems.append("\"seed\" must be an integer")
+    problems = baseline_problems(doc)
     if problems:
         raise BaselineError(f"{path}: corrupt baseline: " + "; ".join(problems[:5])
                             + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""))
