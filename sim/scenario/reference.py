@@ -29,6 +29,8 @@ DOC_PATH = "docs/scenarios.md"
 REGENERATE = "python -m sim.scenario.reference > docs/scenarios.md"
 
 D = "a duration"  # shorthand in the texts below
+STEP_BOUND = (f" At least {schema.MIN_STEP * 1000:g} ms, and at least horizon / {schema.MAX_LOOP_STEPS:,}: the loop "
+              "wakes up once a step, and a shorter step makes a run that does not end.")
 
 FIELD_DOCS: dict[str, str] = {
     # --- Scenario
@@ -40,7 +42,7 @@ FIELD_DOCS: dict[str, str] = {
     "Scenario.replications": "Independent runs per service level; results are their mean with a 95 % interval.",
     "Scenario.service_levels": "The sweep: each level runs every replication with the same random numbers. `null`: the first campaign's `service_level` alone.",
     "Scenario.regulatory_threshold": "The 2-second rule: an answered person not talking to an agent within this time is an abandon in `abandon_rate_regulatory`.",
-    "Scenario.timeseries_interval": "Width of the intervals of `timeseries.csv` (at least 1 s).",
+    "Scenario.timeseries_interval": f"Width of the intervals of `timeseries.csv`: at least 1 s, and at least horizon / {schema.MAX_INTERVALS:,} (a run has at most {schema.MAX_INTERVALS:,} intervals).",
     "Scenario.engine": "Which behaviour the engine follows: a profile, single switches, the timers (docs/engine.md).",
     "Scenario.campaigns": "The campaigns; each dials its own outdial and may send answered calls to a queue.",
     "Scenario.outplans": "Retry policies, referred to by name from campaigns.",
@@ -63,10 +65,10 @@ FIELD_DOCS: dict[str, str] = {
     "Engine.missing_destination": "An absent destination is chosen and the `dial` fails, stopping the campaign (coded), or is `skip`ped (documented). `null`: the profile's.",
     "Engine.timers": "The engine's timers; the defaults are VoIPbin's constants.",
     "Timers.first_step": "From starting a campaign to its first step.",
-    "Timers.after_dial": "From a step that dialled to the next step.",
-    "Timers.after_wait": "From a step that waited (no capacity, head target not due, nothing to dial) to the next step.",
-    "Timers.queue_step": "Queue loop step while people wait and agents are available.",
-    "Timers.queue_idle_step": "Queue loop step while people wait and no agent is available.",
+    "Timers.after_dial": "From a step that dialled to the next step." + STEP_BOUND,
+    "Timers.after_wait": "From a step that waited (no capacity, head target not due, nothing to dial) to the next step." + STEP_BOUND,
+    "Timers.queue_step": "Queue loop step while people wait and agents are available." + STEP_BOUND,
+    "Timers.queue_idle_step": "Queue loop step while people wait and no agent is available." + STEP_BOUND,
     "Timers.ring_timeout": "Ring timeout of the call service, for customers and agents.",
     "Timers.max_call": "Every call is cut this long after it was dialled (reason `timeout`, a fail).",
     "Timers.page_size": "Page size of the agent and campaigncall counts: `A` and `D` never exceed it.",
@@ -93,7 +95,7 @@ FIELD_DOCS: dict[str, str] = {
     "Outplan.dial_timeout": "Ring timeout as documented; the code ignores it (used with `ring_timeout_source: outplan`).",
     "Outplan.source": "Caller id; no effect on pacing.",
     "Outdial.name": "The outdial's name (VoIPbin: outdial, the call list).",
-    "Outdial.targets": f"A count of targets (0 to {schema.MAX_TARGETS:,}), or the path of a CSV file (relative to the scenario file) with columns destination_0..4; an empty cell is an absent destination.",
+    "Outdial.targets": f"A count of targets (0 to {schema.MAX_TARGETS:,}), or the path of a CSV file (relative to the scenario file) with columns destination_0..4; an empty cell is an absent destination. The file must be in the scenario file's folder or below it (symbolic links followed) unless `--allow-outside-targets` is given (Python: `allow_outside_targets=True`); each line at most 64 KiB.",
     "Outdial.destinations": "Destinations (phone numbers) per target when `targets` is a count.",
     # --- Queue, agents
     "Queue.name": "The queue's name.",
