@@ -43,9 +43,8 @@ from typing import Any, Iterable, Optional
 from xml.sax.saxutils import escape, quoteattr
 
 import numpy as np
-from scipy import stats as _st
-
 from sim.metrics import HEADLINE, METRICS
+from sim.stats import describe, paired, welch  # noqa: F401  (paired, welch: re-exported)
 
 FORMAT = "pacing-sim-baseline"
 FORMAT_VERSION = 1
@@ -133,18 +132,13 @@ def run_experiment(scenario, *, workers: int = 1, executor: Optional[str] = None
                    scheduler: Optional[str] = None) -> dict[int, dict[str, list[float]]]:
     """The scenario's experiment: ``{service_level: {metric: [value of each replication]}}``.
 
-    Raises ``RuntimeError`` naming the runs that failed.
+    Raises ``sim.experiment.RunsFailed`` (a ``RuntimeError``) naming the runs that failed.
     """
-    from sim.experiment import Task, execute
+    from sim.experiment import Task, run_tasks
 
     levels = scenario.sweep_levels()
     tasks = [Task(0, sl, r) for sl in levels for r in range(scenario.replications)]
-    outs = execute([scenario], tasks, workers=workers, executor=executor, scheduler=scheduler)
-    failed = [o for o in outs if o.error is not None]
-    if failed:
-        lines = [f"service level {o.task.service_level}, replication {o.task.replication}: "
-                 f"{(o.error or '').splitlines()[0]}" for o in failed[:5]]
-        raise RuntimeError(f"{len(failed)} of {len(outs)} runs failed: " + "; ".join(lines))
+    outs = run_tasks(scenario, tasks, workers=workers, executor=executor, scheduler=scheduler)
     values: dict[int, dict[str, list[float]]] = {sl: {m: [] for m in METRICS} for sl in levels}
     for o in outs:
         for m in METRICS:
@@ -154,12 +148,7 @@ def run_experiment(scenario, *, workers: int = 1, executor: Optional[str] = None
 
 def _stats(values: Iterable[float]) -> dict:
     x = np.asarray(list(values), float)
-    ok = x[~np.isnan(x)]
-    n = len(ok)
-    mean = float(ok.mean()) if n else math.nan
-    var = float(ok.var(ddof=1)) if n > 1 else math.nan
-    return {"mean": mean, "var": var, "sd": math.sqrt(var) if n > 1 else math.nan, "n": n,
-            "values": [None if math.isnan(v) else v for v in x.tolist()]}
+    return {**describe(x), "values": [None if math.isnan(v) else v for v in x.tolist()]}
 
 
 def make_baseline(scenario, values: dict[int, dict[str, list[float]]], *, command: Optional[list[str]] = None) -> dict:
@@ -248,34 +237,6 @@ def _num(x: Any) -> float:
 
 
 # --------------------------------------------------------------------------- the tests
-
-
-def welch(mean1: float, var1: float, n1: int, mean2: float, var2: float, n2: int) -> tuple[float, float]:
-    """Welch's two-sided t-test from summary statistics: (t, p). Zero variances are handled exactly."""
-    if n1 < 2 or n2 < 2 or any(math.isnan(v) for v in (mean1, var1, mean2, var2)):
-        return math.nan, math.nan
-    se2 = var1 / n1 + var2 / n2
-    if se2 == 0:
-        return (0.0, 1.0) if mean1 == mean2 else (math.copysign(math.inf, mean2 - mean1), 0.0)
-    t = (mean2 - mean1) / math.sqrt(se2)
-    df = se2**2 / ((var1 / n1) ** 2 / (n1 - 1) + (var2 / n2) ** 2 / (n2 - 1))
-    return t, float(2 * _st.t.sf(abs(t), df))
-
-
-def paired(a: Iterable[float], b: Iterable[float]) -> tuple[float, float, int]:
-    """Paired two-sided t-test of ``b - a`` over pairs where both are defined: (t, p, pairs)."""
-    x, y = np.asarray(list(a), float), np.asarray(list(b), float)
-    n = min(len(x), len(y))
-    d = y[:n] - x[:n]
-    d = d[~np.isnan(d)]
-    k = len(d)
-    if k < 2:
-        return math.nan, math.nan, k
-    mean, sd = float(d.mean()), float(d.std(ddof=1))
-    if sd == 0:
-        return (0.0, 1.0, k) if mean == 0 else (math.copysign(math.inf, mean), 0.0, k)
-    t = mean / (sd / math.sqrt(k))
-    return t, float(2 * _st.t.sf(abs(t), k - 1)), k
 
 
 def holm(pvalues: list[float]) -> list[float]:

@@ -148,6 +148,22 @@ def execute(
     return [results[t] for t in tasks]
 
 
+class RunsFailed(RuntimeError):
+    """Runs of an experiment failed; the message names them (the first five)."""
+
+
+def run_tasks(scenario: Scenario, tasks: list[Task], *, workers: int = 1, executor: Optional[str] = None,
+              scheduler: Optional[str] = None, horizon: Optional[float] = None) -> list[RunOutput]:
+    """Run ``tasks`` of one scenario (``execute``); raise ``RunsFailed`` if any failed."""
+    outs = execute([scenario], tasks, workers=workers, executor=executor, scheduler=scheduler, horizon=horizon)
+    failed = [o for o in outs if o.error is not None]
+    if failed:
+        lines = [f"service level {o.task.service_level}, replication {o.task.replication}: "
+                 f"{(o.error or '').splitlines()[0]}" for o in failed[:5]]
+        raise RunsFailed(f"{len(failed)} of {len(outs)} runs failed: " + "; ".join(lines))
+    return outs
+
+
 def load_kept(checkpoint, tasks: list[Task]) -> dict[Task, RunOutput]:
     """The runs of ``tasks`` that ``checkpoint`` (a ``sim.results.Checkpoint``) holds, as outputs."""
     return {t: RunOutput(t, k.metrics, k.timeseries, k.calls, wall_s=k.wall_s, reused=True)

@@ -1,8 +1,66 @@
-"""Small formatters and converters shared by the tables, the report, the plots and the commands."""
+"""Small formatters and converters shared by the tables, the report, the plots and the commands:
+intervals, durations, file-name slugs, JSON-safe values. Nothing here imports the rest of ``sim``."""
 
 from __future__ import annotations
 
 import math
+import re
+from typing import Any, Optional
+
+
+def number(x: Any) -> Optional[float]:
+    """``x`` as a float, or None when it is missing, not a number, or NaN."""
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(v) else v
+
+
+def interval(mean: Any, low: Any = None, high: Any = None, *, n: Optional[int] = None, spec: str = ".1f",
+             scale: float = 1.0, sep: str = " ±", brackets: bool = False, signed: bool = False,
+             missing: str = "-") -> str:
+    """A mean and its interval as text: ``12.3 ±0.4`` (``sep`` before the half-width), or with
+    ``brackets`` ``12.3 [11.9, 12.7]``; values times ``scale`` (100 for a percentage), each
+    formatted with ``spec``; ``signed`` puts a sign on the mean. ``missing`` when the mean is
+    undefined or ``n`` is 0; the mean alone when ``n`` is below 2 or an end is undefined."""
+    m = number(mean)
+    if m is None or n == 0:
+        return missing
+    text = format(m * scale, ("+" if signed else "") + spec)
+    lo, hi = number(low), number(high)
+    if (n is not None and n < 2) or lo is None or hi is None:
+        return text
+    if brackets:
+        return f"{text} [{format(lo * scale, spec)}, {format(hi * scale, spec)}]"
+    return f"{text}{sep}{format((hi - lo) / 2 * scale, spec)}"
+
+
+def summary_interval(s: Optional[dict], **kw: Any) -> str:
+    """``interval`` of a summary mapping (``mean``, ``ci_low``, ``ci_high``, ``n``, as
+    ``sim.stats.summarize`` gives it)."""
+    if not s:
+        return kw.get("missing", "-")
+    return interval(s.get("mean"), s.get("ci_low"), s.get("ci_high"), n=s.get("n", 0), **kw)
+
+
+def duration(seconds: Any, missing: str = "–") -> str:
+    """A duration in words for people: ``2 h``, ``15 min``, ``45 s``, ``1.5 s``. (The form a scenario
+    file writes, ``2h``, is ``sim.units.format_duration``, next to its parser.)"""
+    s = number(seconds)
+    if s is None:
+        return missing
+    if s >= 3600 and s % 3600 == 0:
+        return f"{s / 3600:g} h"
+    if s >= 60 and s % 60 == 0:
+        return f"{s / 60:g} min"
+    return f"{s:g} s"
+
+
+def slug(name: str, fallback: str = "scenario", limit: Optional[int] = 80) -> str:
+    """A file-name-safe form of a name (letters, digits, ``._-``), at most ``limit`` characters."""
+    s = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
+    return (s[:limit] if limit is not None else s) or fallback
 
 
 def jsonable(x):

@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from sim import registry
+from sim.format import duration, slug
 from sim.registry import DEFAULT_MAX_ABANDON, DEFAULT_THRESHOLD, Regulatory
 
 SCENARIO_COLORS = colormaps["tab10"].colors
@@ -265,14 +266,6 @@ TS_PANELS = (
 )
 
 
-def _interval_text(seconds: float) -> str:
-    if seconds % 3600 == 0:
-        return f"{int(seconds // 3600)} h"
-    if seconds % 60 == 0:
-        return f"{int(seconds // 60)} min"
-    return f"{seconds:g} s"
-
-
 def timeseries(
     ts: pd.DataFrame,
     *,
@@ -295,7 +288,7 @@ def timeseries(
         return _empty(fig, axes[0], "no time series for this scenario and replication")
     t = np.sort(d["t_start"].unique())
     step = float(np.median(np.diff(t))) if len(t) > 1 else 900.0
-    interval = _interval_text(step)
+    interval = duration(step)
     norm = Normalize(min(levels_), max(levels_) if max(levels_) > min(levels_) else min(levels_) + 1)
     for sl in levels_:
         run = d[d["service_level"] == sl].sort_values("t_start")
@@ -441,14 +434,9 @@ def standard_figures(
     if len(names) > 1:
         figs["comparison"] = comparison(summary, limit=lim, threshold=thr)
     for scn in names:
-        suffix = "" if len(names) == 1 else "-" + _file_part(scn)
+        suffix = "" if len(names) == 1 else "-" + slug(scn)
         figs["timeseries" + suffix] = timeseries(ts, scenario=scn)
         if calls is not None:
             figs["waits" + suffix] = waits(calls, scenario=scn, threshold=rules.get(scn, default).threshold)
     return figs
 
-
-def _file_part(name: str) -> str:
-    import re
-
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:80] or "scenario"

@@ -7,7 +7,6 @@ gives the same page as the run that wrote the folder.
 from __future__ import annotations
 
 import base64
-import math
 import shlex
 from html import escape
 from typing import Any, Optional
@@ -15,6 +14,9 @@ from typing import Any, Optional
 import pandas as pd
 
 from sim import registry
+from sim.format import duration as _duration
+from sim.format import interval
+from sim.format import number as _num
 from sim.registry import Regulatory
 
 CAPTIONS = {
@@ -53,35 +55,8 @@ dl.kv dd{margin:0}
 # --------------------------------------------------------------------------- formatting
 
 
-def _num(x: Any) -> Optional[float]:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return None if math.isnan(v) else v
-
-
 def fmt_ci(mean: Any, lo: Any, hi: Any, digits: int, pct: bool) -> str:
-    m = _num(mean)
-    if m is None:
-        return "–"
-    scale = 100.0 if pct else 1.0
-    text = f"{m * scale:.{digits}f}"
-    lo_, hi_ = _num(lo), _num(hi)
-    if lo_ is not None and hi_ is not None:
-        text += f" ± {(hi_ - lo_) / 2 * scale:.{digits}f}"
-    return text
-
-
-def _duration(seconds: Any) -> str:
-    s = _num(seconds)
-    if s is None:
-        return "–"
-    if s >= 3600 and s % 3600 == 0:
-        return f"{s / 3600:g} h"
-    if s >= 60 and s % 60 == 0:
-        return f"{s / 60:g} min"
-    return f"{s:g} s"
+    return interval(mean, lo, hi, spec=f".{digits}f", scale=100.0 if pct else 1.0, sep=" ± ", missing="–")
 
 
 def _dist(d: Any) -> str:
@@ -185,9 +160,10 @@ def scenario_brief(doc: dict) -> str:
     return head + _kv(pairs)
 
 
-def headline_table(summary: pd.DataFrame, scenario: str, rules: Regulatory = registry.regulatory()) -> str:
+def headline_table(summary: pd.DataFrame, scenario: str, rules: Optional[Regulatory] = None) -> str:
     """One row per service level, each headline metric as mean ± half-width of its 95 % interval;
-    abandon cells coloured against the cap of ``rules``."""
+    abandon cells coloured against the cap of ``rules`` (default: ``sim.registry.regulatory()``)."""
+    rules = rules or registry.regulatory()
     limit = rules.max_abandon
     s = summary[summary["scenario"] == scenario]
     if s.empty:

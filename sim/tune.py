@@ -40,6 +40,7 @@ from typing import Callable, Iterable, Optional
 
 import numpy as np
 
+from sim.format import summary_interval
 from sim.metrics import METRICS
 from sim.stats import paired_difference, summarize
 
@@ -61,10 +62,6 @@ Evaluator = Callable[[int, Iterable[int]], list[dict[str, float]]]
 
 class TuneError(Exception):
     """A bad argument: the search cannot start."""
-
-
-class RunsFailed(RuntimeError):
-    """A simulation run failed during the search."""
 
 
 @dataclass
@@ -495,27 +492,18 @@ def _lower_verdict(s: dict, minimum: float) -> str:
 
 
 def _fmt(s: dict, signed: bool = False) -> str:
-    if s["n"] == 0 or s["mean"] is None or math.isnan(s["mean"]):
-        return "undefined"
-    mean = f"{s['mean']:+.4g}" if signed else f"{s['mean']:.4g}"
-    if s["n"] < 2 or math.isnan(s["ci_low"]):
-        return mean
-    return f"{mean} [{s['ci_low']:.4g}, {s['ci_high']:.4g}]"
+    return summary_interval(s, spec=".4g", signed=signed, brackets=True, missing="undefined")
 
 
 def simulator(scenario, *, workers: int = 1, executor: Optional[str] = None, scheduler: Optional[str] = None,
               horizon: Optional[float] = None) -> Evaluator:
     """The evaluator that runs ``scenario`` with the simulator (replication r: the seed tree's child r)."""
-    from sim.experiment import Task, execute
+    from sim.experiment import Task, run_tasks
 
     def evaluate(sl: int, reps: Iterable[int]) -> list[dict[str, float]]:
-        tasks = [Task(0, sl, r) for r in reps]
-        outs = execute([scenario], tasks, workers=workers, executor=executor, scheduler=scheduler, horizon=horizon)
-        failed = [o for o in outs if o.error is not None]
-        if failed:
-            first = (failed[0].error or "").splitlines()[0]
-            raise RunsFailed(f"{len(failed)} run(s) failed at service level {sl} "
-                            f"(replication {failed[0].task.replication}): {first}")
+        """The metrics of replications ``reps`` at ``sl``; ``sim.experiment.RunsFailed`` if a run failed."""
+        outs = run_tasks(scenario, [Task(0, sl, r) for r in reps], workers=workers, executor=executor,
+                         scheduler=scheduler, horizon=horizon)
         return [o.metrics for o in outs]
 
     return evaluate

@@ -28,10 +28,10 @@ def test_the_old_names_are_the_registry_s():
 
 def test_a_percent_metric_is_a_share_that_the_table_scales():
     s = {"mean": 0.1234, "sd": 0.0, "ci_low": 0.12, "ci_high": 0.1268, "n": 3}
-    from sim.cli.run import fmt_ci
+    from sim.format import summary_interval
 
     m = registry.get("abandon_rate")
-    assert fmt_ci(s, m.digits, m.percent) == "12.34 ±0.34"
+    assert summary_interval(s, spec=f".{m.digits}f", scale=m.scale) == "12.34 ±0.34"
     assert registry.get("unknown_metric").label == "Unknown metric" and not registry.get("unknown_metric").percent
 
 

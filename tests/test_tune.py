@@ -176,5 +176,20 @@ def test_cli_bad_options_exit_2(bad, capsys):
     assert "Traceback" not in capsys.readouterr().err
 
 
-def test_statuses_are_the_documented_ones():
-    assert {FEASIBLE, INFEASIBLE} <= {"feasible", "infeasible", "unclear", "undefined"}
+def test_each_evaluated_level_s_status_follows_its_interval():
+    """feasible: the constraint's upper 95 % bound within the cap; infeasible: its lower bound above
+    it; unclear: the cap inside the interval; undefined: fewer than 2 replications define it."""
+    res = tune(evaluate=curve(rising, more, noise=(0.01, 2.0)), max_abandon=0.03, replications=4)
+    seen = set()
+    for e in res.evaluated:
+        c, st = e["constraint"], e["status"]
+        seen.add(st)
+        if st == FEASIBLE:
+            assert c["ci_high"] <= 0.03, e
+        elif st == INFEASIBLE:
+            assert c["ci_low"] > 0.03, e
+        elif st == "unclear":
+            assert c["ci_low"] <= 0.03 < c["ci_high"], e
+        else:
+            assert st == "undefined" and c["n"] < 2, e
+    assert {FEASIBLE, INFEASIBLE} <= seen

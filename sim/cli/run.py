@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from sim.cli.common import (
     default_scenario_path,
     load_all,
 )
-from sim.format import jsonable
+from sim.format import jsonable, summary_interval
 
 
 def add_parser(sub) -> None:
@@ -96,17 +95,6 @@ def result_json(result, scenario_index: int = 0) -> dict:
     })
 
 
-def fmt_ci(s: dict, digits: int, pct: bool = False) -> str:
-    if s["n"] == 0 or s["mean"] is None or (isinstance(s["mean"], float) and math.isnan(s["mean"])):
-        return "-"
-    scale = 100.0 if pct else 1.0
-    mean = s["mean"] * scale
-    if s["n"] < 2 or math.isnan(s["ci_high"]):
-        return f"{mean:.{digits}f}"
-    half = (s["ci_high"] - s["ci_low"]) / 2 * scale
-    return f"{mean:.{digits}f} ±{half:.{digits}f}"
-
-
 def result_table(result) -> str:
     """A table per scenario: a row per service level, the registry's table columns as mean ± half-width."""
     import pandas as pd
@@ -122,7 +110,7 @@ def result_table(result) -> str:
         for sl, ms in summary.items():
             row = {"SL": sl}
             for m in registry.TABLE:
-                row[m.heading(threshold)] = fmt_ci(ms[m.name], m.digits, m.percent)
+                row[m.heading(threshold)] = summary_interval(ms[m.name], spec=f".{m.digits}f", scale=m.scale)
             rows.append(row)
         prof = scn.engine.profile
         lines.append(f"{scn.name}: {reps} replications per service level, seed {scn.seed}, engine profile {prof}; "

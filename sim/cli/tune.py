@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 
 from sim.cli.common import (
@@ -21,7 +20,7 @@ from sim.cli.common import (
     parse_rate,
     positive_int,
 )
-from sim.format import jsonable
+from sim.format import jsonable, summary_interval
 
 
 def add_parser(sub) -> None:
@@ -56,7 +55,8 @@ def add_parser(sub) -> None:
 
 
 def handle(args: argparse.Namespace) -> int:
-    from sim.tune import RunsFailed, TuneError, tune
+    from sim.experiment import RunsFailed
+    from sim.tune import TuneError, tune
 
     scn = one_scenario(args)
     log = (lambda msg: print(msg, file=sys.stderr)) if args.verbose else None
@@ -82,13 +82,9 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _ci(s: dict, pct: bool = False) -> str:
-    if not s or s.get("n", 0) == 0 or s["mean"] is None or math.isnan(s["mean"]):
-        return "undefined"
-    k = 100.0 if pct else 1.0
-    d = 2 if pct else 1
-    if s["n"] < 2 or math.isnan(s["ci_low"]):
-        return f"{s['mean'] * k:.{d}f}"
-    return f"{s['mean'] * k:.{d}f} [{s['ci_low'] * k:.{d}f}, {s['ci_high'] * k:.{d}f}]"
+    """Mean [95 % interval]: rates in % with 2 decimals, the rest with 1."""
+    return summary_interval(s, spec=".2f" if pct else ".1f", scale=100.0 if pct else 1.0, brackets=True,
+                            missing="undefined")
 
 
 def tune_text(res) -> str:

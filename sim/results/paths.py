@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
-import re
 import uuid
 from pathlib import Path
+
+from sim.format import slug  # noqa: F401  (the results folder's file names; re-exported)
 
 SUMMARY, REPLICATIONS, CALLS, TIMESERIES = "summary.csv", "replications.csv", "calls.parquet", "timeseries.csv"
 SCENARIO, PROVENANCE, REPORT, PLOTS = "scenario.resolved.yaml", "provenance.json", "report.html", "plots"
@@ -53,6 +54,3 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
-def slug(name: str) -> str:
-    """A file-name-safe form of a scenario name."""
-    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")[:80] or "scenario"

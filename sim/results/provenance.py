@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-import math
 import platform
 import subprocess
 import sys
@@ -12,9 +11,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Optional
 
-import numpy as np
 import yaml
 
+from sim.format import jsonable
 from sim.results.runs import code_fingerprint, scenario_fingerprint
 from sim.scenario.schema import SWITCHES, Scenario
 
@@ -122,7 +121,7 @@ def provenance(result) -> dict:
             }
         )
     failed = runs[runs["error"] != ""]
-    return _json_safe(
+    return jsonable(
         {
             "pacing_sim": __version__,
             "engine_version": ENGINE_VERSION,
@@ -171,13 +170,3 @@ def provenance(result) -> dict:
     )
 
 
-def _json_safe(x):
-    if isinstance(x, dict):
-        return {k: _json_safe(v) for k, v in x.items()}
-    if isinstance(x, (list, tuple)):
-        return [_json_safe(v) for v in x]
-    if isinstance(x, np.generic):
-        x = x.item()
-    if isinstance(x, float) and not math.isfinite(x):
-        return None
-    return x

@@ -20,7 +20,6 @@ Every mapping was checked in voipbin/monorepo @ 2bf22fa4e (see docs/import.md):
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from importlib import resources as importlib_resources
@@ -29,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from sim.format import slug
 from sim.voipbin.resources import Account, Problem, Record, RecordError
 from sim.voipbin.yamlout import Writer
 
@@ -59,11 +59,6 @@ def _ms(value: int) -> str:
 
 def _short(uid: str | None) -> str:
     return uid or "none"
-
-
-def _slug(name: str) -> str:
-    s = re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.")
-    return s or "outdial"
 
 
 def _unique(name: str, used: set, fallback: str) -> str:
@@ -265,7 +260,7 @@ def import_account(
                 else:
                     cells.append(str(d.get("target")).strip())
             rows.append(cells + [t.id, t.f["name"]])
-        fname = f"{csv_stem}.targets.csv" if len(oname) == 1 else f"{csv_stem}.{_slug(od_name)}.targets.csv"
+        fname = f"{csv_stem}.targets.csv" if len(oname) == 1 else f"{csv_stem}.{slug(od_name, fallback='outdial', limit=None)}.targets.csv"
         csv_name[oid] = fname
         csv_files[fname] = _csv(rows)
         od = outdials[oid]
