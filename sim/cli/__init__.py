@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.cli import baseline, check, report, run, tune, validate
+from sim.cli import baseline, check, fit, import_, report, run, tune, validate
 from sim.cli.common import EXIT_FAIL, EXIT_INPUT, EXIT_OK, InputError
 from sim.scenario import ScenarioError
 
-COMMANDS = (run, report, validate, tune, baseline, check)
+COMMANDS = (run, report, validate, tune, baseline, check, import_, fit)
 """The command modules, in the order ``pacing-sim --help`` lists them."""
 
 __all__ = ["COMMANDS", "EXIT_FAIL", "EXIT_INPUT", "EXIT_OK", "InputError", "build_parser", "main"]

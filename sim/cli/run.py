@@ -28,6 +28,9 @@ def add_parser(sub) -> None:
     p.add_argument("--out", metavar="DIR", help="write the results folder (tables, plots, report) to DIR; an "
                    "interrupted sweep resumes from DIR.partial when run again")
     p.add_argument("--force", action="store_true", help="replace an existing --out folder (once the new one is complete)")
+    p.add_argument("--voipbin-records", action="store_true",
+                   help="with --out: also write each run's calls as VoIPbin records (calls, campaigncalls, queuecalls, "
+                   "and the configuration) in DIR/voipbin/<scenario>/sl<SL>-r<R>/, for pacing-sim fit and import")
     p.set_defaults(func=handle)
 
 
@@ -43,6 +46,8 @@ def handle(args: argparse.Namespace) -> int:
         executor = "dask"
     if args.scheduler and executor != "dask":
         raise InputError(f"--scheduler is a Dask scheduler address; it needs --executor dask, not {executor}")
+    if args.voipbin_records and out is None:
+        raise InputError("--voipbin-records writes into the results folder: give --out DIR")
     if out is not None:
         from sim.results import check_target
 
@@ -53,7 +58,8 @@ def handle(args: argparse.Namespace) -> int:
     scenarios = load_all(paths, args)
     try:
         result = run_sweep(scenarios, workers=args.workers, executor=executor, scheduler=args.scheduler, out=out,
-                           force=args.force, progress=True, command=getattr(args, "argv", None))
+                           force=args.force, progress=True, command=getattr(args, "argv", None),
+                           voipbin_records=args.voipbin_records)
     except ResultsFolderError as exc:
         raise InputError(str(exc)) from None
     except (KeyboardInterrupt, WorkerLost) as exc:

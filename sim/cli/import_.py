@@ -1,22 +1,22 @@
-"""The ``import`` and ``fit`` commands (``register_import(subparsers)``, ``register_fit(subparsers)``).
+"""``pacing-sim import PATH... -o SCENARIO.yaml``: VoIPbin API list responses (campaigns, outplans,
+outdials and their targets, queues, flows, agents) -> a scenario YAML and its targets CSV
+(``sim.voipbin.importer``; docs/import.md).
 
-Exit codes: 0 done; 2 the input cannot be used (records that are not VoIPbin list responses, a
+Exit code 2 when the input cannot be used (records that are not VoIPbin list responses, a
 missing field, an unknown enum value, a page mixing resources, a reference to a resource not
-given, an output that exists without ``--force``), one line per problem naming the file and the
+given, an output that exists without ``--force``): one line per problem naming the file and the
 record (``result[3].status``), no traceback, nothing written.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-EXIT_OK, EXIT_INPUT = 0, 2
+from sim.cli.common import EXIT_INPUT, EXIT_OK
 
 
 def _problems(exc) -> int:
@@ -33,7 +33,7 @@ def _refuse_existing(paths: list[Path], force: bool) -> bool:
     return False
 
 
-def cmd_import(args: argparse.Namespace) -> int:
+def handle(args: argparse.Namespace) -> int:
     from sim.scenario import ScenarioError, load_scenario
     from sim.voipbin.fit import fit_records
     from sim.voipbin.importer import import_account, write_import
@@ -90,50 +90,7 @@ def _campaign_id(account, campaign):
     return campaign
 
 
-def cmd_fit(args: argparse.Namespace) -> int:
-    from sim.voipbin.fit import fit_records
-    from sim.voipbin.resources import RecordError, read_account
-
-    out = Path(args.output)
-    if not out.parent.is_dir():
-        print(f"pacing-sim: -o {args.output}: the folder {str(out.parent)!r} does not exist", file=sys.stderr)
-        return EXIT_INPUT
-    if not Path(args.records).exists():
-        print(f"pacing-sim: {args.records}: no such file or folder", file=sys.stderr)
-        return EXIT_INPUT
-    try:
-        account = read_account([args.records])
-        fit = fit_records(account, _campaign_id(account, args.campaign))
-    except RecordError as exc:
-        return _problems(exc)
-    if _refuse_existing([out] + ([Path(args.report)] if args.report else []), args.force):
-        return EXIT_INPUT
-    tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    tmp.write_text(fit.yaml_text(str(args.records)), encoding="utf-8")
-    os.replace(tmp, out)
-    if args.report:
-        from sim.voipbin.report import write_report
-
-        rep = Path(args.report)
-        stage = rep.with_name(f".{rep.name}.tmp-{os.getpid()}")
-        if stage.exists():
-            shutil.rmtree(stage)
-        write_report(fit, stage, f"records: {args.records}")
-        if rep.exists():
-            shutil.rmtree(rep)
-        os.replace(stage, rep)
-    if args.format == "json":
-        print(json.dumps({name: {"value": fit.value(name), "ci_low": fit.interval(name)[0], "ci_high": fit.interval(name)[1]}
-                          for name in fit.parameters()}, indent=1))
-    else:
-        for m in fit.messages:
-            print(f"# {m}")
-        print(fit.table())
-        print(f"wrote {out}" + (f" and {args.report}/report.html" if args.report else ""))
-    return EXIT_OK
-
-
-def register_import(sub) -> None:
+def add_parser(sub) -> None:
     p = sub.add_parser("import", help="VoIPbin API list responses (campaigns, outplans, outdials and targets, queues, "
                                       "flows, agents) -> a scenario YAML and its targets CSV")
     p.add_argument("paths", nargs="+", metavar="PATH", help="JSON list responses, or folders of them (recognised by content)")
@@ -142,18 +99,8 @@ def register_import(sub) -> None:
     p.add_argument("--campaign", metavar="ID|NAME", help="import this campaign only (default: every campaign not deleted)")
     p.add_argument("--name", help="the scenario's name (default: the campaign's)")
     p.add_argument("--force", action="store_true", help="replace existing output files")
-    p.set_defaults(func=cmd_import)
+    p.set_defaults(func=handle)
 
 
-def register_fit(sub) -> None:
-    p = sub.add_parser("fit", help="VoIPbin call records -> population: and agents: blocks, by maximum likelihood")
-    p.add_argument("records", metavar="RECORDS_DIR", help="a folder (or file) of list responses: calls, campaigncalls, queuecalls")
-    p.add_argument("-o", "--output", required=True, metavar="FITTED.yaml")
-    p.add_argument("--campaign", metavar="ID|NAME", help="only this campaign's campaigncalls")
-    p.add_argument("--report", metavar="DIR", help="write DIR/report.html: each fit drawn against the data's histogram")
-    p.add_argument("--format", choices=("table", "json"), default="table", help="the fitted parameters on stdout")
-    p.add_argument("--force", action="store_true", help="replace existing output files")
-    p.set_defaults(func=cmd_fit)
 
-
-__all__ = ["cmd_fit", "cmd_import", "register_fit", "register_import"]
+__all__ = ["add_parser", "handle"]
