@@ -75,7 +75,7 @@ def handle(args: argparse.Namespace) -> int:
         print(f"note: {n}", file=sys.stderr)
     for w in res.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    csvs = ", ".join(res.csv_files)
+    csvs = ", ".join(str(out.parent / f) for f in res.csv_files)
     print(f"wrote {out} and {csvs}" + (" (behaviour fitted from the call records)" if fitted else
                                        " (behaviour assumed: bundled defaults; give --calls to fit it)"))
     return EXIT_OK

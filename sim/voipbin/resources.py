@@ -384,7 +384,7 @@ def check_record(kind: str, raw: dict, file: str, index: int, problems: list[Pro
         where = f"result[{index}].{name}"
         if name not in raw:
             if spec.required:
-                problems.append(Problem(file, where, f"missing field; a {kind} record always has it "
+                problems.append(Problem(file, where, f"missing field; {'an' if kind[0] in 'aeiou' else 'a'} {kind} record always has it "
                                                      f"(VoIPbin's {kind} WebhookMessage)"))
                 ok = False
                 continue
