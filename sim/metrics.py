@@ -12,8 +12,9 @@ import math
 import numpy as np
 
 from sim import registry
+from sim.abandons import cause_counts, classify
 from sim.engine.records import CALL_COLUMNS, RunRecords, decode  # noqa: F401  (CALL_COLUMNS, decode: re-exported)
-from sim.engine.resources import HUMAN, NO_ANSWER, PLACED
+from sim.engine.resources import HUMAN, NO_ANSWER, PLACED, QueueExit
 
 METRICS = registry.CONTRACT
 """The contract's metrics, in its order (defined in ``sim.registry``)."""
@@ -39,7 +40,8 @@ def replication_metrics(rec: RunRecords, cols: dict[str, np.ndarray] | None = No
         cols = rec.calls
     w0, w1 = rec.warmup, rec.end_time
     hours = max(w1 - w0, 0.0) / 3600.0
-    thr = rec.regulatory_threshold
+    # the regulators' clock: seconds from its start (the answer, or entering the queue) to the deadline
+    allowed = rec.regulatory_threshold + (rec.regulatory_greeting if rec.regulatory_clock == "answer" else 0.0)
 
     def inwin(t: np.ndarray) -> np.ndarray:
         return (t >= w0) & (t < w1)
@@ -49,16 +51,18 @@ def replication_metrics(rec: RunRecords, cols: dict[str, np.ndarray] | None = No
     dialled = inwin(t_dial)
     dials = int(dialled.sum())
     human = (cols["outcome"] == HUMAN) & inwin(t_answer)
-    connected = human & ~np.isnan(t_agent_answer)
-    ended_unconnected = human & np.isnan(t_agent_answer) & ~np.isnan(t_hangup)
-    in_progress = human & np.isnan(t_agent_answer) & np.isnan(t_hangup)
+    # abandoned live answers, plain and on the regulators' clock, each with its cause
+    ab = classify(
+        t_answer=t_answer, t_queue=t_queue, t_agent_ring=cols["t_agent_ring"], t_agent_answer=t_agent_answer,
+        t_hangup=t_hangup, t_ring_missed=cols["t_ring_missed"], amd_hangup=cols["amd_hangup"] & human,
+        wait_timeout_exit=cols["queue_exit"] == QueueExit.WAIT_TIMEOUT, human=human, window_end=w1,
+        clock=rec.regulatory_clock, allowed=allowed,
+    )
+    connected, ended_unconnected, in_progress = ab["connected"], ab["abandoned"], ab["in_progress"]
     n_conn, n_aband = int(connected.sum()), int(ended_unconnected.sum())
-    # regulatory: not with an agent within the threshold of entering the queue, or never
+    reg_known = int(ab["regulatory_known"].sum())
+    reg_aband = int(ab["regulatory"].sum())
     wait = t_agent_answer - t_queue
-    late = connected & (wait > thr)
-    waiting_too_long = in_progress & ~np.isnan(t_queue) & (w1 - t_queue > thr)
-    reg_known = n_conn + n_aband + int(waiting_too_long.sum())
-    reg_aband = int(late.sum()) + n_aband + int(waiting_too_long.sum())
 
     # conversations are with people; an agent put through to an answering machine spends the
     # time all the same (it is in talk time and occupancy) but holds no conversation
@@ -119,11 +123,13 @@ def replication_metrics(rec: RunRecords, cols: dict[str, np.ndarray] | None = No
         "abandoned_regulatory": float(reg_aband),
         "in_progress": float(in_progress.sum()),
         "amd_false_positives": float((human & cols["amd_hangup"]).sum()),
-        "p_agent_within_threshold": _ratio(int((connected & (wait <= thr)).sum()), n_conn + n_aband),
+        "p_agent_within_threshold": _ratio(int(ab["within"].sum()), n_conn + n_aband),
         "attempts_per_contact": _ratio(dials, human_all),
         "window_hours": hours,
         "unanswered_released_before_15s": _ratio(short_ring, int(no_answer.sum())),
         "redials_after_abandon": float(redials),
+        **cause_counts(ab["cause"], "abandoned"),
+        **cause_counts(ab["regulatory_cause"], "abandoned_regulatory"),
     }
     return m
 

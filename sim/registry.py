@@ -17,6 +17,26 @@ from typing import Any, Literal, NamedTuple
 
 Better = Literal["higher", "lower"] | None
 
+CAUSES = ("actions_before_queue", "queue_no_agent", "agent_ringing", "stranded", "amd_hangup", "wait_timeout")
+"""Why a live answer was abandoned (``sim.abandons`` decides which, from the call's records)."""
+CAUSE_LABELS = {
+    "actions_before_queue": "campaign actions",
+    "queue_no_agent": "no agent free",
+    "agent_ringing": "agent ringing",
+    "stranded": "missed ring",
+    "amd_hangup": "machine detection",
+    "wait_timeout": "queue wait timeout",
+}
+"""Short names for legends."""
+CAUSE_DEFINITIONS = {
+    "actions_before_queue": "the clock ran out while the campaign's actions played (or the call ended during them)",
+    "queue_no_agent": "waiting in the queue with no agent assigned: more live answers than free agents (over-dialing)",
+    "agent_ringing": "an agent's phone was ringing: the agent's answer delay",
+    "stranded": "a ring the agent let go unanswered had begun (the caller left alone, or put back to wait)",
+    "amd_hangup": "machine detection took the person for a machine and hung up",
+    "wait_timeout": "the queue's wait_timeout removed the caller",
+}
+
 
 @dataclass(frozen=True)
 class Metric:
@@ -85,8 +105,11 @@ REGISTRY: tuple[Metric, ...] = (
                  "waiting at the end of the window are in neither (see in_progress)"),
     M("abandon_rate_regulatory", "Abandon rate, {threshold}-second rule", "% of live answers", percent=True,
       headline=True, better="lower", column="abandon {threshold}s %", report="Abandon, {threshold} s rule %",
-      definition="as abandon_rate, plus the calls connected later than the regulatory threshold after "
-                 "entering the queue; a call still waiting past it at the end counts too"),
+      definition="as abandon_rate, plus the calls connected after the regulators' deadline; a call still live "
+                 "past it at the end counts too. The deadline (scenario block `regulatory`) is the answer + "
+                 "`greeting` (1 s) + `threshold` (2 s) with `clock: answer`, the FCC's and Ofcom's clock (the "
+                 "campaign's actions, the queue loop's steps and the agent's answer delay all count against it); "
+                 "entering the queue + `threshold` with `clock: queue`"),
     M("throughput_per_hour", "Throughput", "conversations per hour", headline=True, better="higher",
       column="conv/h", report="Conversations / h",
       definition="agent conversations with people started per hour (machines put through to an agent are "
@@ -121,14 +144,14 @@ REGISTRY: tuple[Metric, ...] = (
     M("abandoned", "Abandoned", "calls", contract=False, better="lower",
       definition="human answers that ended without an agent"),
     M("abandoned_regulatory", "Abandoned, {threshold}-second rule", "calls", contract=False, better="lower",
-      definition="the numerator of abandon_rate_regulatory"),
+      definition="the numerator of abandon_rate_regulatory (on the scenario's regulatory clock)"),
     M("in_progress", "Still waiting", "calls", contract=False,
       definition="human answers still waiting for an agent at the end of the window"),
     M("amd_false_positives", "AMD false positives", "calls", contract=False, better="lower",
       definition="people hung up on by answering-machine detection"),
     M("p_agent_within_threshold", "With an agent within {threshold} s", "% of live answers", percent=True,
       contract=False, better="higher",
-      definition="human answers with an agent within the regulatory threshold of entering the queue, over "
+      definition="human answers with an agent by the regulators' deadline (see abandon_rate_regulatory), over "
                  "those that reached an agent or ended without one"),
     M("attempts_per_contact", "Attempts per contact", "dials per live answer", contract=False, better="lower",
       definition="dial attempts over human answers"),
@@ -140,6 +163,12 @@ REGISTRY: tuple[Metric, ...] = (
     M("redials_after_abandon", "Redials after abandon", "calls", contract=False, better="lower",
       definition="abandoned people dialled again within 72 h (Ofcom's rule; as coded, a person hung up on by "
                  "AMD is a fail and is redialled)"),
+    # ---- abandoned live answers by cause (sim.abandons): plain, then on the regulators' clock
+    *(M(f"abandoned_{c}", f"Abandoned: {CAUSE_LABELS[c]}", "calls", contract=False, better="lower",
+        definition=f"abandoned (plain) whose cause is {c}: {CAUSE_DEFINITIONS[c]}") for c in CAUSES),
+    *(M(f"abandoned_regulatory_{c}", f"Abandoned, {{threshold}}-second rule: {CAUSE_LABELS[c]}", "calls",
+        contract=False, better="lower",
+        definition=f"abandoned_regulatory whose cause is {c}: {CAUSE_DEFINITIONS[c]}") for c in CAUSES),
 )
 del M
 
@@ -181,27 +210,57 @@ def get(name: str) -> Metric:
 
 class Regulatory(NamedTuple):
     threshold: float
-    """Seconds: a live answer not with an agent this long after entering the queue is abandoned."""
+    """Seconds: a live answer not with an agent this long after the person's greeting (or, with
+    the queue clock, after entering the queue) is abandoned."""
     max_abandon: float
     """The cap on the abandon rate (a share of live answers)."""
+    greeting: float = 1.0
+    """Seconds: the called person's greeting, after the answer."""
+    clock: str = "answer"
+    """``answer``: the deadline is the answer + greeting + threshold; ``queue``: entering the queue + threshold."""
+
+    @property
+    def allowed(self) -> float:
+        """Seconds from the clock's start to the deadline."""
+        return self.threshold + (self.greeting if self.clock == "answer" else 0.0)
+
+    def describe(self) -> str:
+        """The rule in words, e.g. "an agent within 2 s of the person's greeting (3 s from the answer)"."""
+        if self.clock == "answer":
+            return (f"an agent within {self.threshold:g} s of the person's greeting ({self.allowed:g} s from the "
+                    f"answer: greeting {self.greeting:g} s + {self.threshold:g} s)")
+        return f"an agent within {self.threshold:g} s of entering the queue"
 
 
 DEFAULT_MAX_ABANDON = 0.03
 """The abandon-rate cap: 3 % of live answers (FCC 47 CFR 64.1200(a)(7), FTC TSR, Ofcom 2008-2017)."""
 DEFAULT_THRESHOLD = 2.0
+DEFAULT_GREETING = 1.0
 
 
 def regulatory(scenario: Any = None) -> Regulatory:
-    """The threshold and the cap of a scenario (a ``Scenario`` or a resolved scenario mapping, as
-    a results folder keeps it); the defaults without one. The one place that knows where a
-    scenario keeps them."""
+    """The scenario's ``regulatory`` block (threshold, cap, greeting, clock) from a ``Scenario`` or
+    a resolved scenario mapping, as a results folder keeps it; the defaults without one. The one
+    place that knows where a scenario keeps them."""
     if scenario is None:
-        return Regulatory(DEFAULT_THRESHOLD, DEFAULT_MAX_ABANDON)
+        return Regulatory(DEFAULT_THRESHOLD, DEFAULT_MAX_ABANDON, DEFAULT_GREETING, "answer")
     if isinstance(scenario, Mapping):
-        thr = scenario.get("regulatory_threshold", DEFAULT_THRESHOLD)
+        block = scenario.get("regulatory") or {}
+        get = block.get if isinstance(block, Mapping) else (lambda k, d=None: d)
     else:
-        thr = getattr(scenario, "regulatory_threshold", DEFAULT_THRESHOLD)
-    return Regulatory(float(thr if thr is not None else DEFAULT_THRESHOLD), DEFAULT_MAX_ABANDON)
+        block = getattr(scenario, "regulatory", None)
+        get = (lambda k, d=None: getattr(block, k, d)) if block is not None else (lambda k, d=None: d)
+
+    def num(key: str, default: float) -> float:
+        v = get(key, default)
+        if isinstance(v, str):  # a resolved mapping keeps durations as numbers; tolerate text
+            from sim.units import parse_duration
+
+            v = float(v[:-1]) / 100 if v.strip().endswith("%") else parse_duration(v)
+        return float(v if v is not None else default)
+
+    return Regulatory(num("threshold", DEFAULT_THRESHOLD), num("max_abandon", DEFAULT_MAX_ABANDON),
+                      num("greeting", DEFAULT_GREETING), str(get("clock", "answer") or "answer"))
 
 
 def cap_label(max_abandon: float) -> str:
@@ -227,9 +286,27 @@ the results folder, Python) and percent in the tables printed for people. Terms 
 Each metric is computed per replication over the measurement window (`warmup` to the horizon or
 to the moment every campaign has stopped, whichever is first), then mean, sd and 95 % Student-t
 interval across the replications where it is defined. Labels naming the 2-second rule follow the
-scenario's regulatory threshold (`regulatory_threshold`, 2 s by default). *Better* is the direction that is
+scenario's regulatory threshold (`regulatory.threshold`, 2 s by default). *Better* is the direction that is
 better for the campaign (blank: it depends); *check* marks the headline metrics that
 `pacing-sim check` tests by default. Identity: `human_answers = conversations + abandoned + in_progress`.
+"""
+
+_CAUSES_INTRO = """\
+## Why callers are abandoned
+
+Every abandoned live answer, plain (`abandoned`) and on the regulators' clock
+(`abandoned_regulatory`), gets one cause, read from the call's records; the counts per replication
+are `abandoned_<cause>` and `abandoned_regulatory_<cause>` above (they sum to `abandoned` and
+`abandoned_regulatory`), in `replications.csv`, `summary.csv` and the JSON.
+"""
+
+_CAUSES_OUTRO = """\
+The moment that decides is the deadline for a regulatory abandon (or the hang-up, if the caller
+left unconnected before it) and the hang-up for a plain one: `amd_hangup` and `wait_timeout`
+first, then what the caller was going through at that moment. The scenario fields that usually
+drive each: `campaigns[].actions` (a greeting before the queue), the service level against
+`agents[].count` (over-dialing), `agents[].answer_delay`, `agents[].miss_probability` with
+`engine.missed_ring`, `population.amd.false_positive`, `queues[].wait_timeout`.
 """
 
 _TABLE_INTRO = """\
@@ -255,6 +332,9 @@ def markdown() -> str:
         out += [f"| `{m.name}` | {_stored(m)} | {m.axis_label()} | {m.better or ''} | {'yes' if m.headline else ''} "
                 f"| {m.definition} |" for m in REGISTRY if m.contract == contract]
         out.append("")
+    out += [_CAUSES_INTRO, "| cause | what happened |", "| --- | --- |"]
+    out += [f"| `{c}` | {CAUSE_DEFINITIONS[c]} |" for c in CAUSES]
+    out += ["", _CAUSES_OUTRO]
     out += [_TABLE_INTRO, "| column | metric | unit |", "| --- | --- | --- |",
             "| `SL` | the service level (VoIPbin's pacing knob) | percent |"]
     out += [f"| `{m.heading()}` | `{m.name}` | {m.unit} |" for m in TABLE]

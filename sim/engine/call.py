@@ -247,6 +247,8 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
             if not missed and now + delay < leave_at:
                 yield env.timeout(delay)
                 break
+            if missed and cc.t_ring_missed != cc.t_ring_missed:  # NaN: the first missed ring
+                cc.t_ring_missed = now
             ring_end = now + agent_ring_timeout
             if leave_at <= ring_end:
                 yield env.timeout(leave_at - now)

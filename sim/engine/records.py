@@ -14,8 +14,8 @@ from sim.engine.resources import Outcome, QueueExit, Reason, Result, labels
 
 CALL_COLUMNS = (
     "campaign", "target", "destination_index", "try_count", "t_dial", "outcome", "t_answer", "t_queue",
-    "t_agent_ring", "t_agent_answer", "t_hangup", "reason", "result", "agent", "stranded", "amd_hangup",
-    "queue_exit", "requeues", "service_timeout_fired",
+    "t_agent_ring", "t_agent_answer", "t_hangup", "t_ring_missed", "reason", "result", "agent", "stranded",
+    "amd_hangup", "queue_exit", "requeues", "service_timeout_fired",
 )
 """One row per campaigncall (dial attempt), in dial order. Codes for the categorical columns
 (``decode`` names them); NaN for a time that did not happen (yet)."""
@@ -56,6 +56,9 @@ class RunRecords:
     campaign_started: np.ndarray
     campaign_service_level: np.ndarray
     regulatory_threshold: float
+    """The scenario's ``regulatory`` block: the threshold, the greeting and the clock."""
+    regulatory_greeting: float
+    regulatory_clock: str
     timeseries_interval: float
 
     @property

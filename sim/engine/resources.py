@@ -241,7 +241,7 @@ class Call:
 
     __slots__ = (
         "campaign", "target", "dest", "attempt", "t_dial", "outcome", "t_answer", "t_queue",
-        "t_agent_ring", "t_agent_answer", "t_hangup", "reason", "result", "agent", "stranded",
+        "t_agent_ring", "t_agent_answer", "t_hangup", "t_ring_missed", "reason", "result", "agent", "stranded",
         "amd_hangup", "queue_exit", "requeues", "counted", "in_queue", "wake", "key", "phase",
         "proc",
     )
@@ -259,6 +259,7 @@ class Call:
         self.t_agent_ring = nan
         self.t_agent_answer = nan
         self.t_hangup = nan
+        self.t_ring_missed = nan  # when the first ring the agent let go unanswered began
         self.reason = UNSET
         self.result = UNSET
         self.agent = UNSET

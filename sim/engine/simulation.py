@@ -353,6 +353,7 @@ class Simulation:
             "t_agent_ring": f((c.t_agent_ring for c in calls), float, n),
             "t_agent_answer": f((c.t_agent_answer for c in calls), float, n),
             "t_hangup": f((c.t_hangup for c in calls), float, n),
+            "t_ring_missed": f((c.t_ring_missed for c in calls), float, n),
             "reason": f((c.reason for c in calls), np.int8, n),
             "result": f((c.result for c in calls), np.int8, n),
             "agent": f((c.agent for c in calls), np.int32, n),
@@ -384,7 +385,9 @@ class Simulation:
             campaign_end_time=np.array([c.end_time if c.end_time is not None else nan for c in camps], float),
             campaign_started=np.array([c.ever_started for c in camps], bool),
             campaign_service_level=np.array([c.sl for c in camps], np.int64),
-            regulatory_threshold=self.scenario.regulatory_threshold,
+            regulatory_threshold=self.scenario.regulatory.threshold,
+            regulatory_greeting=self.scenario.regulatory.greeting,
+            regulatory_clock=self.scenario.regulatory.clock,
             timeseries_interval=self.scenario.timeseries_interval,
         )
 

@@ -253,6 +253,11 @@ def did_you_mean(word: object, choices: list[str]) -> str:
 MAX_TRANSLATED = 200
 """Errors turned into problems; a file with more gets a count of the rest."""
 
+MOVED_KEYS: dict[tuple, tuple[str, str]] = {
+    ("regulatory_threshold",): ("regulatory.threshold", "regulatory: {threshold: 2s, greeting: 1s, clock: answer, max_abandon: 3%}"),
+}
+"""Keys of older scenario files that now live elsewhere: the new path and an example."""
+
 _EXPECT_TYPES = {
     "missing",
     "int_type", "int_parsing", "int_from_float", "float_type", "float_parsing", "bool_type", "bool_parsing",
@@ -283,6 +288,9 @@ def _translate(file: str, err: dict, root: type[BaseModel]) -> Problem:
     if typ == "extra_forbidden":
         parent = resolve(loc[:-1], root)
         key = loc[-1]
+        if loc in MOVED_KEYS:
+            new, example = MOVED_KEYS[loc]
+            return Problem(file, format_path(loc), f"unknown key {key!r}; did you mean `{new}`? (it moved: {example})")
         tp = parent.tp
         names = field_names(tp) if isinstance(tp, type) and issubclass(tp, BaseModel) else []
         hint = did_you_mean(key, names) or (f"; expected one of: {', '.join(names)}" if names else "")

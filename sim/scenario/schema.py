@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator, model_validator
 
-from sim.scenario.types import Duration, Number, Probability, ServiceLevel
+from sim.scenario.types import Duration, Number, Probability, Rate, ServiceLevel
 from sim.units import DURATION_HELP, parse_duration
 from sim.world.distributions import Distribution, constant
 
@@ -305,6 +305,31 @@ class Population(_Model):
         return self
 
 
+# --------------------------------------------------------------------------- regulation
+
+
+class Regulatory(_Model):
+    """The regulators' clock and cap (FCC 47 CFR 64.1200(a)(7), FTC TSR 310.4(b)(4), Ofcom 2008-2017).
+
+    A live answer is abandoned, in the regulators' sense, when the person is not talking to an
+    agent within ``threshold`` of their completed greeting: with ``clock: answer`` (the rule's
+    reading) the deadline is the answer plus ``greeting`` plus ``threshold``, so the campaign's
+    actions, the queue loop's steps and the agent's answer delay all count against it;
+    ``clock: queue`` counts ``threshold`` from entering the queue instead (a vendor's reading,
+    the simulator's before version 0.3). ``max_abandon`` is the cap on the share of live answers
+    abandoned (3 %), which the verdict of a sweep checks.
+    """
+
+    threshold: Duration = 2.0
+    greeting: Duration = 1.0
+    clock: Literal["answer", "queue"] = "answer"
+    max_abandon: Rate = Field(default=0.03, description="a share from 0 to 1 (0.03) or a percentage (3%)")
+
+    def allowed(self) -> float:
+        """Seconds from the clock's start to the deadline."""
+        return self.greeting + self.threshold if self.clock == "answer" else self.threshold
+
+
 # --------------------------------------------------------------------------- scenario
 
 
@@ -316,7 +341,7 @@ class Scenario(_Model):
     warmup: Duration = 0.0
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS, strict=True)] = 10
     service_levels: Optional[Annotated[list[ServiceLevel], Field(min_length=1, max_length=MAX_SERVICE_LEVELS)]] = None
-    regulatory_threshold: Duration = 2.0
+    regulatory: Regulatory = Field(default_factory=Regulatory)
     timeseries_interval: Duration = Field(900.0, description=(
         f"{DURATION_HELP}; the length of one time-series interval: at least 1s, and at least the horizon / "
         f"{MAX_INTERVALS:,} (a run has at most {MAX_INTERVALS:,} intervals)"))
