@@ -41,7 +41,7 @@ FIELD_DOCS: dict[str, str] = {
     "Scenario.warmup": "Measurement starts here; events before it are simulated but not counted.",
     "Scenario.replications": "Independent runs per service level; results are their mean with a 95 % interval.",
     "Scenario.service_levels": "The sweep: each level runs every replication with the same random numbers. `null`: the first campaign's `service_level` alone.",
-    "Scenario.regulatory_threshold": "The 2-second rule: an answered person not talking to an agent within this time is an abandon in `abandon_rate_regulatory`.",
+    "Scenario.regulatory": "The regulators' clock and cap: when a live answer counts as abandoned in `abandon_rate_regulatory`, and the limit the verdict checks. (Replaces the top-level `regulatory_threshold` of earlier versions.)",
     "Scenario.timeseries_interval": f"Width of the intervals of `timeseries.csv`: at least 1 s, and at least horizon / {schema.MAX_INTERVALS:,} (a run has at most {schema.MAX_INTERVALS:,} intervals).",
     "Scenario.engine": "Which behaviour the engine follows: a profile, single switches, the timers (docs/engine.md).",
     "Scenario.campaigns": "The campaigns; each dials its own outdial and may send answered calls to a queue.",
@@ -50,6 +50,11 @@ FIELD_DOCS: dict[str, str] = {
     "Scenario.queues": "Queues where answered people wait for agents, referred to by name from campaigns.",
     "Scenario.agents": "Groups of agents with the same behaviour.",
     "Scenario.population": "How the people and machines called behave.",
+    # --- Regulatory
+    "Regulatory.threshold": "The 2-second rule: a live answer not talking to an agent within this time of the person's completed greeting (or of entering the queue, with `clock: queue`) is abandoned.",
+    "Regulatory.greeting": "The called person's greeting (their \"hello\"); with `clock: answer` the deadline is the answer plus `greeting` plus `threshold`.",
+    "Regulatory.clock": "`answer` (the FCC's and Ofcom's reading): the campaign's actions, the queue loop's steps and the agent's answer delay all count against the deadline; `queue`: `threshold` counts from entering the queue (earlier versions).",
+    "Regulatory.max_abandon": "The cap on the share of live answers abandoned (FCC/FTC: 3 %), as `0.03` or `3%`: the verdict's default limit.",
     # --- Engine
     "Engine.profile": "`voipbin`: every switch as VoIPbin's code behaves; `documented`: every switch as its documentation describes.",
     "Engine.service_level_rule": "Capacity rule. `agent_side`: dial while floor(A x SL / 100) > D (coded); `dialing_side`: while A > D x SL / 100 (documented). `null`: the profile's.",

@@ -316,7 +316,7 @@ class Regulatory(_Model):
     reading) the deadline is the answer plus ``greeting`` plus ``threshold``, so the campaign's
     actions, the queue loop's steps and the agent's answer delay all count against it;
     ``clock: queue`` counts ``threshold`` from entering the queue instead (a vendor's reading,
-    the simulator's before version 0.3). ``max_abandon`` is the cap on the share of live answers
+    and the simulator's in earlier versions). ``max_abandon`` is the cap on the share of live answers
     abandoned (3 %), which the verdict of a sweep checks.
     """
 
