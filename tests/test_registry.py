@@ -51,11 +51,15 @@ def test_metrics_doc_check_mode_reports_a_stale_file(tmp_path):
 
 
 def test_the_threshold_comes_from_the_scenario():
-    scn = scenario(regulatory_threshold="3s")
+    scn = scenario(regulatory={"threshold": "3s"})
     rules = registry.regulatory(scn)
     assert rules.threshold == 3.0 and rules.max_abandon == registry.DEFAULT_MAX_ABANDON
-    assert registry.regulatory({"name": "x", "regulatory_threshold": 5.0}).threshold == 5.0
-    assert registry.regulatory(None) == (2.0, 0.03)
+    assert rules.greeting == 1.0 and rules.clock == "answer" and rules.allowed == 4.0
+    loose = registry.regulatory(scenario(regulatory={"max_abandon": "5%", "clock": "queue", "greeting": 0}))
+    assert loose.max_abandon == 0.05 and loose.clock == "queue" and loose.allowed == 2.0
+    resolved = {"name": "x", "regulatory": {"threshold": 5.0, "greeting": 0.5, "clock": "answer", "max_abandon": 0.01}}
+    assert registry.regulatory(resolved) == (5.0, 0.01, 0.5, "answer")
+    assert registry.regulatory(None) == (2.0, 0.03, 1.0, "answer")
     m = registry.get("abandon_rate_regulatory")
     assert m.heading(rules.threshold) == "abandon 3s %" and m.heading() == "abandon 2s %"
     assert m.title(3.0) == "Abandon rate, 3-second rule"
