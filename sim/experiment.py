@@ -9,6 +9,7 @@ instead of stopping the sweep.
 from __future__ import annotations
 
 import gc
+import os
 import sys
 import time
 import traceback
@@ -416,7 +417,7 @@ def _utc_now() -> str:
 
 
 def run(
-    scenario: Scenario | list[Scenario],
+    scenario: Scenario | str | os.PathLike | list,
     service_levels: Optional[Iterable[int]] = None,
     replications: Optional[int] = None,
     *,
@@ -431,6 +432,7 @@ def run(
     progress: bool = False,
     command: Optional[list[str]] = None,
     voipbin_records: bool = False,
+    allow_outside_targets: bool = False,
 ) -> ExperimentResult:
     """Run a scenario's experiment (or several scenarios') and return its tables.
 
@@ -439,10 +441,20 @@ def run(
     finished are in ``<out>.partial/`` and are not run again. ``progress`` shows a bar on
     stderr when it is a terminal. ``voipbin_records`` (with ``out``): each run's calls also in
     VoIPbin's record shapes (``ExperimentResult.write``).
+
+    ``scenario`` may also be a scenario file's path (or a list of them), loaded with
+    ``sim.load_scenario``; ``allow_outside_targets`` lets its CSV target lists be outside the
+    file's folder. ``horizon`` is checked against the scenario's timers (``ScenarioError``).
     """
     from sim import results as results_mod
+    from sim.scenario.load import check_horizon, load_scenario
 
     scenarios = scenario if isinstance(scenario, list) else [scenario]
+    scenarios = [load_scenario(s, allow_outside_targets=allow_outside_targets) if isinstance(s, (str, os.PathLike)) else s
+                 for s in scenarios]
+    if horizon is not None:
+        for s in scenarios:
+            check_horizon(s, horizon)
     levels = list(service_levels) if service_levels else None
     tasks = plan(scenarios, levels, replications)
     checkpoint = None

@@ -27,7 +27,7 @@ from sim.scenario.errors import Problem, ScenarioError, format_path
 from sim.scenario.messages import pydantic_problems
 from sim.scenario.overrides import apply_overrides as _apply_overrides
 from sim.scenario.safe_yaml import MAX_FILE_BYTES, Lines, parse_yaml_text, read_yaml
-from sim.scenario.schema import MAX_AGENTS, MAX_INTERVALS, MAX_LOOP_STEPS, MAX_TARGETS, Scenario
+from sim.scenario.schema import MAX_AGENTS, MAX_HORIZON, MAX_INTERVALS, MAX_LOOP_STEPS, MAX_TARGETS, Scenario
 
 MAX_CSV_BYTES = 1024 * 1024 * 1024
 CSV_CHUNK_ROWS = 200_000
@@ -124,24 +124,7 @@ def _limit_problems(file: str, scn: Scenario, data: dict) -> list[Problem]:
             file, "warmup", f"expected a warm-up shorter than the horizon ({_raw(data, 'horizon')!r}, {scn.horizon:g}s)",
             _raw(data, "warmup"), True,
         ))
-    timers = scn.engine.timers
-    for name in ("after_dial", "after_wait", "queue_step", "queue_idle_step"):
-        step = getattr(timers, name)
-        if scn.horizon / step > MAX_LOOP_STEPS:
-            problems.append(Problem(
-                file, f"engine.timers.{name}",
-                f"expected a step of at least the horizon / {MAX_LOOP_STEPS:,} ({_secs(scn.horizon / MAX_LOOP_STEPS)} "
-                f"for a horizon of {_secs(scn.horizon)}); a step of {_secs(step)} wakes the loop "
-                f"{scn.horizon / step:,.0f} times in one run, far too many to finish", _raw(data, "engine", "timers", name), True,
-            ))
-    intervals = scn.horizon / scn.timeseries_interval
-    if intervals > MAX_INTERVALS:
-        problems.append(Problem(
-            file, "timeseries_interval",
-            f"expected at most {MAX_INTERVALS:,} time-series intervals in a run (horizon / timeseries_interval); "
-            f"{_secs(scn.timeseries_interval)} over a horizon of {_secs(scn.horizon)} makes {intervals:,.0f}: use an "
-            f"interval of at least {_secs(scn.horizon / MAX_INTERVALS)}", _raw(data, "timeseries_interval"), True,
-        ))
+    problems += horizon_problems(file, scn, scn.horizon, data)
     total_agents = sum(g.count for g in scn.agents)
     if total_agents > MAX_AGENTS:
         problems.append(Problem(file, "agents", f"expected at most {MAX_AGENTS:,} agents in all; found {total_agents:,}"))
@@ -149,6 +132,45 @@ def _limit_problems(file: str, scn: Scenario, data: dict) -> list[Problem]:
     if runs > MAX_RUNS:
         problems.append(Problem(file, "replications", f"expected at most {MAX_RUNS:,} runs (replications x service levels); found {runs:,}"))
     return problems
+
+
+def horizon_problems(file: str, scn: Scenario, horizon: float, data: Any = None) -> list[Problem]:
+    """The bounds that depend on the horizon: every loop's step at least horizon / MAX_LOOP_STEPS,
+    at most MAX_INTERVALS time-series intervals (``data``: the raw scenario, for the values found)."""
+    problems = []
+    timers = scn.engine.timers
+    for name in ("after_dial", "after_wait", "queue_step", "queue_idle_step"):
+        step = getattr(timers, name)
+        if horizon / step > MAX_LOOP_STEPS:
+            problems.append(Problem(
+                file, f"engine.timers.{name}",
+                f"expected a step of at least the horizon / {MAX_LOOP_STEPS:,} ({_secs(horizon / MAX_LOOP_STEPS)} "
+                f"for a horizon of {_secs(horizon)}); a step of {_secs(step)} wakes the loop "
+                f"{horizon / step:,.0f} times in one run, far too many to finish",
+                _raw(data, "engine", "timers", name) if data is not None else step, True,
+            ))
+    intervals = horizon / scn.timeseries_interval
+    if intervals > MAX_INTERVALS:
+        problems.append(Problem(
+            file, "timeseries_interval",
+            f"expected at most {MAX_INTERVALS:,} time-series intervals in a run (horizon / timeseries_interval); "
+            f"{_secs(scn.timeseries_interval)} over a horizon of {_secs(horizon)} makes {intervals:,.0f}: use an "
+            f"interval of at least {_secs(horizon / MAX_INTERVALS)}",
+            _raw(data, "timeseries_interval") if data is not None else scn.timeseries_interval, True,
+        ))
+    return problems
+
+
+def check_horizon(scn: Scenario, horizon: float) -> None:
+    """Raise ``ScenarioError`` if ``scn`` cannot run with another ``horizon`` (``sim.run(horizon=...)``)."""
+    file = scn.source_path or scn.name
+    if not (isinstance(horizon, (int, float)) and not isinstance(horizon, bool) and 0 < horizon <= MAX_HORIZON):
+        raise ScenarioError([Problem(file, "horizon", f"expected a horizon above 0 and at most {_secs(MAX_HORIZON)}",
+                                     horizon, True, origin="given to sim.run")])
+    problems = horizon_problems(file, scn, float(horizon))
+    if problems:
+        raise ScenarioError([Problem(p.file, p.path, p.message, p.value, p.has_value, origin=f"horizon={horizon!r} given to sim.run")
+                             for p in problems])
 
 
 def _secs(seconds: float) -> str:
@@ -266,9 +288,9 @@ def target_path(raw: str, base: Path, allow_outside: bool) -> tuple[Optional[Pat
     if "\x00" in raw:
         return None, "the path of the CSV file contains a NUL character"
     path_max, name_max = _path_limits()
-    path = Path(raw).expanduser()
-    if not path.is_absolute():
-        path = base / path
+    path, why = _joined(raw, base)
+    if path is None:
+        return None, why
     size = len(os.fsencode(str(path)))
     if size >= path_max:
         return None, f"the path of the CSV file has {size:,} bytes; this system allows paths of fewer than {path_max:,}"
@@ -285,6 +307,15 @@ def target_path(raw: str, base: Path, allow_outside: bool) -> tuple[Optional[Pat
         return None, (f"the CSV file is outside the scenario's folder ({home}); a target list must be in that folder "
                       f"or below it, after following '..' and symbolic links; {OUTSIDE_HINT}")
     return real, None
+
+
+def _joined(raw: str, base: Path) -> tuple[Optional[Path], Optional[str]]:
+    """``raw`` with ``~`` expanded, relative to ``base``: ``(path, None)`` or ``(None, why)``."""
+    try:
+        path = Path(raw).expanduser()
+    except (RuntimeError, KeyError, OSError):  # '~name' of no such user, or no home folder
+        return None, "cannot find the home folder the path starts from ('~'); give the path relative to the scenario file"
+    return (path if path.is_absolute() else base / path), None
 
 
 def _open_target(real: Path, shown: Path) -> tuple[Optional[int], Optional[str]]:
@@ -356,8 +387,7 @@ def _read_targets(file: str, base: Path, scn: Scenario, allow_outside: bool = Fa
         if real is None:
             bad(why or "cannot use the path")
             continue
-        shown = Path(od.targets).expanduser()
-        shown = shown if shown.is_absolute() else base / shown
+        shown = _joined(od.targets, base)[0] or real
         fd, why = _open_target(real, shown)
         if fd is None:
             bad(why or "cannot read the CSV file")
@@ -427,8 +457,7 @@ def _missing_csv_problems(file: str, base: Path, data: dict, allow_outside: bool
             target = target.strip()
             real, why = target_path(target, base, allow_outside)
             if real is not None:
-                shown = Path(target).expanduser()
-                fd, why = _open_target(real, shown if shown.is_absolute() else base / shown)
+                fd, why = _open_target(real, _joined(target, base)[0] or real)
                 if fd is not None:
                     os.close(fd)
             if why is not None:
