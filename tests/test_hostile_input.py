@@ -354,3 +354,54 @@ def test_anchors_in_ordinary_use_still_load(tmp_path):
     path = tmp_path / "a.yaml"
     path.write_text(out)
     assert load_scenario(path).population.machine_talk_time == load_scenario(path).agents[0].talk_time
+
+
+# --------------------------------------------------------------------------- the opt-in on the command line and in sim.run
+
+
+@pytest.mark.parametrize("command", ["validate", "run", "baseline", "check", "tune"])
+def test_every_command_that_loads_scenarios_has_the_opt_in(capsys, command):
+    with pytest.raises(SystemExit):
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert "--allow-outside-targets" in out and "scenario file's folder" in " ".join(out.split())
+
+
+def test_allow_outside_targets_on_the_command_line(capsys, tmp_path):
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "t.csv").write_text("destination_0\n1\n2\n")
+    path = scenario_file(tmp_path / "scn", "../lists/t.csv")
+    assert "outside the scenario's folder" in refused(capsys, path)
+    rc, lines = validate(capsys, path, "--allow-outside-targets")
+    assert rc == 0, lines
+
+
+def test_sim_run_takes_a_path_and_the_opt_in(tmp_path):
+    (tmp_path / "lists").mkdir()
+    (tmp_path / "lists" / "t.csv").write_text("destination_0\n" + "1\n" * 50)
+    path = scenario_file(tmp_path / "scn", "../lists/t.csv")
+    with pytest.raises(ScenarioError, match="outside the scenario's folder"):
+        sim.run(path, service_levels=[100], replications=1)
+    result = sim.run(str(path), service_levels=[100], replications=1, horizon=600, allow_outside_targets=True)
+    assert len(result.replications) == 1 and result.failures == []
+
+
+def test_sim_run_checks_a_horizon_it_is_given():
+    """``sim.run(horizon=...)`` changes the horizon after validation: the same bounds apply."""
+    scn = load_scenario(ROOT / "scenarios" / "default.yaml", ["timeseries_interval=1s"])
+    with pytest.raises(ScenarioError, match="at most 100,000 time-series intervals"):
+        sim.run(scn, service_levels=[100], replications=1, horizon=30 * 86400)
+    with pytest.raises(ScenarioError, match="expected a horizon above 0"):
+        sim.run(scn, service_levels=[100], replications=1, horizon=-5)
+
+
+def test_home_folder_that_cannot_be_found(capsys, tmp_path):
+    msg = refused(capsys, scenario_file(tmp_path, "~no-such-user-here/t.csv"))
+    assert ": outdials[0].targets: cannot find the home folder" in msg
+
+
+@pytest.mark.parametrize("command", [["run"], ["validate"], ["check", str(ROOT / "scenarios" / "default.yaml"), "--baseline"]])
+def test_a_name_over_the_system_limit_on_the_command_line(capsys, tmp_path, command):
+    rc = main([*command, str(tmp_path / ("a" * 300 + ".yaml"))])
+    err = capsys.readouterr().err
+    assert rc == 2 and "Traceback" not in err and "too long" in err and len(err.strip().splitlines()) == 1, err

@@ -86,7 +86,17 @@ def parse_metrics(text: str) -> list[str]:
 # --------------------------------------------------------------------------- option groups
 
 
+ALLOW_OUTSIDE_HELP = ("read CSV target lists (outdials[].targets) from anywhere; by default a target list must be "
+                      "in the scenario file's folder or below it (symbolic links followed), so that a scenario "
+                      "cannot read other files")
+
+
+def add_targets_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--allow-outside-targets", action="store_true", help=ALLOW_OUTSIDE_HELP)
+
+
 def add_scenario_options(p: argparse.ArgumentParser) -> None:
+    add_targets_option(p)
     p.add_argument("--service-levels", type=parse_levels, metavar="SL,SL,...", help="the sweep, e.g. 50,100,150 (default: the scenario's)")
     p.add_argument("--replications", type=positive_int, metavar="N", help="replications per service level")
     p.add_argument("--seed", metavar="N", help="root seed")
@@ -122,7 +132,11 @@ def load_all(paths: list[str], args: argparse.Namespace) -> list[Scenario]:
     files: list[str] = []
     for p in paths:
         path = Path(p)
-        if path.is_dir():
+        try:
+            is_dir = path.is_dir()
+        except OSError as exc:  # e.g. a name over the system's limit
+            raise InputError(f"{p}: cannot read: {exc.strerror or exc}") from None
+        if is_dir:
             found = sorted(str(f) for f in path.glob("*.yaml"))
             if not found:
                 raise InputError(f"{p}: no *.yaml scenario files in this folder")
@@ -132,7 +146,8 @@ def load_all(paths: list[str], args: argparse.Namespace) -> list[Scenario]:
     scenarios, problems = [], []
     for f in files:
         try:
-            scenarios.append(load_scenario(f, scenario_overrides(args)))
+            scenarios.append(load_scenario(f, scenario_overrides(args),
+                                           allow_outside_targets=getattr(args, "allow_outside_targets", False)))
         except ScenarioError as exc:
             problems += exc.problems
     if problems:
