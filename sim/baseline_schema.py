@@ -19,7 +19,7 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-MAX_BASELINE_BYTES = 32 * 1024 * 1024
+MAX_BASELINE_BYTES = 8 * 1024 * 1024
 """A baseline file's size at most (a 9-level, 20-replication baseline takes about 100 kB)."""
 MAX_DEPTH = 64
 """Nesting depth at most (a baseline nests about 8 levels; the resolved scenario a few more)."""
