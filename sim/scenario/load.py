@@ -332,7 +332,7 @@ def _open_target(real: Path, shown: Path) -> tuple[Optional[int], Optional[str]]
         if exc.errno in (errno.EACCES, errno.EPERM):
             return None, f"cannot read the CSV file {str(shown)!r}: permission denied (on the file or a folder above it)"
         if exc.errno == errno.ELOOP:
-            return None, f"cannot read the CSV file {str(shown)!r}: it changed into a symbolic link while being opened"
+            return None, f"cannot read the CSV file {str(shown)!r}: too many symbolic links (a loop of links?)"
         return None, f"cannot read the CSV file {str(shown)!r}: {exc.strerror or 'error ' + str(exc.errno)}"
     try:
         st = os.fstat(fd)
