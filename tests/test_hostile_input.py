@@ -405,3 +405,10 @@ def test_a_name_over_the_system_limit_on_the_command_line(capsys, tmp_path, comm
     rc = main([*command, str(tmp_path / ("a" * 300 + ".yaml"))])
     err = capsys.readouterr().err
     assert rc == 2 and "Traceback" not in err and "too long" in err and len(err.strip().splitlines()) == 1, err
+
+
+def test_symbolic_link_loop(capsys, tmp_path):
+    (tmp_path / "a.csv").symlink_to(tmp_path / "b.csv")
+    (tmp_path / "b.csv").symlink_to(tmp_path / "a.csv")
+    msg = refused(capsys, scenario_file(tmp_path, "a.csv"))
+    assert ": outdials[0].targets: cannot read the CSV file" in msg and "too many symbolic links" in msg
