@@ -199,7 +199,7 @@ def test_huge_header_line_is_refused_quickly_in_little_memory(tmp_path):
     rc, seconds, peak_mb = p.stdout.split()
     assert rc == "2" and f"the header line (line 1) of the CSV file is longer than {MAX_LINE_BYTES:,} bytes" in p.stderr
     assert "Traceback" not in p.stderr and len(p.stderr.strip().splitlines()) == 1
-    assert float(seconds) < 20 and int(peak_mb) < 500, (seconds, peak_mb)
+    assert float(seconds) < 60 and int(peak_mb) < 500, (seconds, peak_mb)  # unbounded, it read for minutes
 
 
 def test_long_data_line_is_refused_with_its_number(capsys, tmp_path):
