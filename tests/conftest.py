@@ -72,6 +72,13 @@ def run(scn, service_level=None, replication=0) -> Run:
     return Run(Simulation(scn, service_level, replication).run())
 
 
+def pytest_collection_modifyitems(config, items):
+    """The notebooks (run by nbmake) are end-to-end: in the slow lane, out of ``-m "not slow"``."""
+    for item in items:
+        if "notebooks" in item.path.parts and item.path.suffix == ".ipynb":
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture
 def approx():
     return lambda x: pytest.approx(x, abs=1e-6)

@@ -158,6 +158,7 @@ def test_maxt_is_exact_under_the_null_and_sees_a_shift():
     assert adj[1] <= 0.05 and adj[0] > 0.05
 
 
+@pytest.mark.slow
 def test_false_alarm_rate_over_independent_seeds_is_near_alpha():
     """20 checks of an unchanged model, each against a baseline of another seed (small runs)."""
     opts = ["horizon=20m", "replications=5", "service_levels=[100, 300]"]
@@ -203,6 +204,7 @@ def test_example_workflow_parses_and_uses_real_options():
     assert build_parser().parse_args(args).command == "check"
 
 
+@pytest.mark.slow
 def test_example_ci_script_exit_codes(tmp_path):
     import os
     import shutil

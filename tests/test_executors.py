@@ -32,6 +32,7 @@ def tables(folder: Path) -> dict[str, bytes]:
     return {name: (folder / name).read_bytes() for name in TABLES}
 
 
+@pytest.mark.slow
 def test_one_worker_two_workers_and_dask_give_identical_tables(tmp_path, no_plots):
     scn = sweep_scenario()
     sim.run(scn, out=tmp_path / "serial", workers=1)
@@ -74,6 +75,7 @@ class Failing(Simulation):
         return super().run()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [1, 2])
 def test_a_failing_run_is_recorded_and_the_sweep_goes_on(monkeypatch, tmp_path, capsys, workers):
     monkeypatch.setattr(experiment, "Simulation", Failing)  # forked workers inherit it
@@ -119,6 +121,7 @@ def test_scheduler_without_dask_executor_is_an_input_error(capsys):
     assert "--scheduler" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_several_scenarios_in_one_sweep_label_every_table(tmp_path):
     folder = tmp_path / "scenarios"
     folder.mkdir()
@@ -151,6 +154,7 @@ class Dying(Simulation):
         return super().run()
 
 
+@pytest.mark.slow
 def test_a_killed_worker_stops_the_sweep_and_keeps_finished_runs(monkeypatch, tmp_path, capsys, no_plots):
     monkeypatch.setattr(experiment, "Simulation", Dying)
     out = tmp_path / "out"

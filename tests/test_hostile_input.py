@@ -89,6 +89,7 @@ def test_target_list_outside_the_scenario_folder_is_refused(capsys, tmp_path, ou
     assert "--allow-outside-targets" in msg and SECRET not in msg
 
 
+@pytest.mark.slow
 def test_proc_environ_is_not_printed(tmp_path):
     """The CI case: ``--set outdials.0.targets=/proc/self/environ`` must not print the environment."""
     path = scenario_file(tmp_path)
@@ -185,6 +186,7 @@ def test_special_files_are_refused_without_blocking(capsys, tmp_path):
     assert "is a folder" in msg
 
 
+@pytest.mark.slow
 def test_huge_header_line_is_refused_quickly_in_little_memory(tmp_path):
     """A 60 MB header line: refused after reading its first block, in a subprocess whose peak
     memory is measured (under 500 MB; pandas alone takes about 100)."""
@@ -323,6 +325,7 @@ def _aliased(count: int, size: int, where: str) -> str:
     return f"description: &big {'x' * size}\n" + text
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("count, size, where", [(998, 1_900_000, "actions"), (150_000, 20_000, "options")])
 def test_aliases_that_expand_to_gigabytes_are_refused_cheaply(capsys, tmp_path, count, size, where):
     """A 1.9 MB file whose aliases repeat a long string: few values, but gigabytes once a dump or

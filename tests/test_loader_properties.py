@@ -97,6 +97,7 @@ def _safe_to_run(scn: Scenario) -> None:
     assert scn.horizon / scn.timeseries_interval <= MAX_INTERVALS
 
 
+@pytest.mark.slow
 @settings(SETTINGS, max_examples=60)
 @given(edits=st.lists(st.tuples(st.sampled_from(PATHS), hostile), min_size=1, max_size=3))
 def test_any_edit_of_a_scenario_is_accepted_safely_or_refused_cleanly(edits, tmp_path_factory):

@@ -105,6 +105,7 @@ def test_report_has_the_headline_table_engine_switches_seed_and_versions(folder)
     assert "numpy" in text and "pacing-sim" in text and "--horizon 30m --replications 3" in text
 
 
+@pytest.mark.slow
 def test_report_command_rebuilds_plots_and_report_from_the_tables(folder, tmp_path, capsys):
     copy = tmp_path / "copy"
     shutil.copytree(folder, copy)
@@ -123,6 +124,7 @@ def test_report_command_on_a_folder_without_results_is_an_input_error(tmp_path, 
     assert "not a results folder" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_report_flags_failed_runs(folder, tmp_path):
     import pandas as pd
 
@@ -138,6 +140,7 @@ def test_report_flags_failed_runs(folder, tmp_path):
 
 @pytest.mark.skipif(not (shutil.which("chromium") or shutil.which("chromium-browser")),
                     reason="no headless Chromium on this machine")
+@pytest.mark.slow
 def test_report_renders_in_headless_chromium(folder, tmp_path):
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     shot = tmp_path / "shot.png"

@@ -172,6 +172,7 @@ def test_a_damaged_kept_run_is_run_again(tmp_path, no_plots):
     assert len(ran) == 4
 
 
+@pytest.mark.slow
 def test_sweep_killed_with_sigkill_resumes_from_the_command_line(tmp_path, no_plots):
     """A real kill: the process dies between runs, without any chance to clean up."""
     out = tmp_path / "out"
@@ -202,6 +203,7 @@ def test_sweep_killed_with_sigkill_resumes_from_the_command_line(tmp_path, no_pl
     assert table_bytes(out) == table_bytes(tmp_path / "whole")
 
 
+@pytest.mark.slow
 def test_library_write_needs_call_records(tmp_path):
     result = sim.run(small_scenario(), replications=1)
     with pytest.raises(ValueError, match="keep_calls"):

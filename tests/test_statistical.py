@@ -19,6 +19,8 @@ import sim
 from sim.scenario import load_scenario
 from sim.stats import paired_difference, summarize, t_quantile
 
+pytestmark = pytest.mark.slow  # statistical: sweeps of many replications
+
 
 def _reps(result, level, metric):
     df = result.replications

@@ -134,6 +134,7 @@ def patient():
     return sim.load_scenario("scenarios/default.yaml", PATIENT)
 
 
+@pytest.mark.slow
 def test_tune_matches_a_brute_force_sweep_with_fewer_runs(patient):
     res = tune(patient, max_abandon=0.03, replications=4)
     assert res.found, res.notes
@@ -150,6 +151,7 @@ def test_tune_matches_a_brute_force_sweep_with_fewer_runs(patient):
     assert res.runs < len(grid) * 6
 
 
+@pytest.mark.slow
 def test_cli_json_shape_and_exit_codes(capsys):
     args = ["tune", "scenarios/default.yaml", "--replications", "3", "--format", "json", "--budget", "200"]
     code = main(args + [f"--set={o}" for o in PATIENT])
