@@ -122,4 +122,3 @@ def test_commands_are_the_listed_modules_in_order():
     assert names[:6] == ["run", "report", "validate", "tune", "baseline", "check"]
     for module, p in zip(cli.COMMANDS, sub.choices.values()):
         assert p.get_default("func") is module.handle
-        assert p.get_default("func") is module.handle
