@@ -172,6 +172,16 @@ def test_null_and_empty_destinations(tmp_path):
     assert any("{}" in w and "campaign stops" in w for w in res.warnings)
 
 
+def test_queue_without_routing_method_warns(tmp_path):
+    """routing_method is omitempty: absent means "" (none), which VoIPbin's queue loop does not
+    route (every caller's queue service is stopped); the model routes at random and says so."""
+    docs = account_docs(truth())
+    del docs["queues"][0]["routing_method"]
+    res, got = do_import(write_docs(tmp_path / "acct", docs), tmp_path / "out.yaml")
+    assert got.queues[0].routing_method == "random"
+    assert any("routing_method ''" in w and "no call reaches an agent" in w for w in res.warnings)
+
+
 def test_pages_merged_and_recognised_by_content(tmp_path):
     """A resource in several pages (one file each, or one file holding a list of pages) is merged;
     file names do not matter."""
@@ -234,7 +244,7 @@ def test_example_account_imports_its_truth_in_either_timestamp_format(tmp_path):
         (legacy / f.name).write_text(json.dumps(convert_timestamps(json.loads(f.read_text()), legacy=True)))
     r1, got = do_import(EXAMPLE / "account", tmp_path / "a.yaml")
     r2, _ = do_import(legacy, tmp_path / "b.yaml")
-    body = lambda t, stem: [ln.replace(stem, "X") for ln in t.splitlines() if not ln.startswith("#")]  # noqa: E731
+    body = lambda t, stem: [ln.replace(stem, "X") for ln in t.splitlines() if not ln.startswith("#")]
     assert body(r1.yaml_text, "a.targets") == body(r2.yaml_text, "b.targets")
     c, t = got.campaigns[0], truth_scn.campaigns[0]
     assert c.model_dump() == {**t.model_dump(), "start_at": 0.0}

@@ -395,7 +395,15 @@ def import_account(
         src = f"queue {qu.id}"
         w.kv(2, "name", qname[qu.id], f"{src} name", item=True)
         w.kv(4, "tags", qu.f["tag_ids"], f"{src} tag_ids (agents sharing any one of them count)")
-        w.kv(4, "routing_method", "random", f"{src} routing_method {qu.f['routing_method']!r} (random is the only one coded)")
+        rm = qu.f["routing_method"]
+        if rm == "random":
+            w.kv(4, "routing_method", "random", f"{src} routing_method (random is the only one coded)")
+        else:
+            w.kv(4, "routing_method", "random", f"{src} routing_method {rm!r} (none): VoIPbin's queue loop stops the "
+                 "service of each caller it takes, so nobody reaches an agent; simulated as random")
+            warnings.append(f"queue {qu.id}: routing_method {rm!r} (none, or absent: the field is omitempty): VoIPbin's "
+                            "queue loop stops the queue service of every caller it takes (bin-queue-manager/pkg/"
+                            "queuehandler/execute.go), so no call reaches an agent; the simulation routes at random")
         w.kv(4, "wait_timeout", _ms(qu.f["wait_timeout"]), f"{src} wait_timeout (ms; 0 disables)")
         w.kv(4, "service_timeout", _ms(qu.f["service_timeout"]), f"{src} service_timeout (ms; 0 disables)")
         wf = qu.f["wait_flow_id"]
