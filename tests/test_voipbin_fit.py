@@ -133,3 +133,21 @@ def test_fit_refuses_bad_records(tmp_path):
     (tmp_path / "calls.json").write_text(json.dumps({"result": [call], "next_page_token": ""}))
     with pytest.raises(RecordError, match="no campaigncalls in the records"):
         fit_records(read_account([tmp_path]))
+
+
+@pytest.mark.slow
+def test_records_without_agent_legs(tmp_path):
+    """Records written without the agents' calls: patience is censored at the queuecall's service
+    moment instead (still independent of patience, so still unbiased: the truth's 35 s lies in the
+    99 % interval); talk time, the answer delay and misses cannot be read (the service time mixes
+    conversations with callers who hung up while the agent rang) and are not fitted."""
+    scn, _, folder = roundtrip(1, tmp_path)
+    doc = json.loads((folder / "calls.json").read_text())
+    doc["result"] = [c for c in doc["result"] if not c.get("master_call_id")]
+    (folder / "calls.json").write_text(json.dumps(doc))
+    fit = fit_records(read_account([folder]))
+    lo, hi = fit.interval("population.patience.mean", 0.99)
+    assert lo <= scn.population.patience.mean <= hi
+    assert "agents.talk_time" not in fit.estimates and "talk_time" not in fit.agent
+    assert "agents.answer_delay" not in fit.estimates and "agents.miss_probability" not in fit.proportions
+    assert any("have no agent leg" in m for m in fit.messages)

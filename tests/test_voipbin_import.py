@@ -22,7 +22,7 @@ from tests.conftest import BASE, merge
 ZERO = resources.ZERO_UUID
 
 
-def truth(**patch):
+def truth(base_dir=None, **patch):
     data = merge(BASE, {
         "name": "acct",
         "campaigns": [{"name": "promo", "type": "call", "service_level": 180, "end_handle": "continue",
@@ -36,7 +36,7 @@ def truth(**patch):
                    {"name": "b", "count": 2, "tags": ["vip", "sales"], "talk_time": {"dist": "constant", "value": 100}}],
     })
     data.update(patch)
-    return parse_scenario(data, "truth.yaml")
+    return parse_scenario(data, "truth.yaml", base_dir=base_dir)
 
 
 def account_docs(scn, legacy: bool = False) -> dict[str, list]:
@@ -170,6 +170,22 @@ def test_null_and_empty_destinations(tmp_path):
     assert got.engine.semantics().missing_destination == "dial"
     assert got.target_masks["march"][3] == 1
     assert any("{}" in w and "campaign stops" in w for w in res.warnings)
+
+
+@pytest.mark.parametrize("switch", ["dial", "skip"])
+def test_exported_absent_destinations_round_trip(tmp_path, switch):
+    """A run's configuration writes an absent destination as VoIPbin would hold it under the
+    scenario's switch: {} when the engine dials it (as coded), null when it skips it; the import
+    gives back the same switch and the same target list."""
+    csv = tmp_path / "t.csv"
+    csv.write_text("destination_0,destination_1\n+1,+2\n+3,\n,+4\n")
+    scn = truth(tmp_path, outdials=[{"name": "march", "targets": "t.csv"}], engine={"missing_destination": switch})
+    docs = account_docs(scn)
+    assert docs["outdialtargets"][1]["destination_1"] == ({} if switch == "dial" else None)
+    res, got = do_import(write_docs(tmp_path / "acct", docs), tmp_path / "out.yaml")
+    assert got.engine.semantics().missing_destination == switch
+    assert got.target_masks["march"] == scn.target_masks["march"] == bytes([3, 1, 2])
+    assert any(("{}" if switch == "dial" else "null") in w for w in res.warnings)
 
 
 def test_queue_without_routing_method_warns(tmp_path):

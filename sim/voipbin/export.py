@@ -102,6 +102,9 @@ def account_config(scn: Scenario, key: str, clock: _Clock, n_targets: dict[str, 
     outdials = [stamp({"id": oid[o.name], "customer_id": cust, "campaign_id": owner.get(o.name, ZERO_UUID),
                        "name": o.name, "detail": "", "data": ""}) for o in scn.outdials]
     targets = []
+    # an absent destination: null (SQL NULL, skipped by VoIPbin's target query) when the scenario
+    # skips it, {} (stored as JSON null, dialled, refused) when the engine dials it as coded
+    absent = None if scn.semantics().missing_destination == "skip" else {}
     for o in scn.outdials:
         if isinstance(o.targets, int):
             n = o.targets
@@ -115,7 +118,7 @@ def account_config(scn: Scenario, key: str, clock: _Clock, n_targets: dict[str, 
             rec = {"id": _id(key, "target", o.name, j), "outdial_id": oid[o.name], "name": f"target-{j}", "detail": "",
                    "data": "", "status": "idle"}
             for i in range(5):
-                rec[f"destination_{i}"] = {"type": "tel", "target": f"+1555{j:07d}{i}"} if m >> i & 1 else None
+                rec[f"destination_{i}"] = {"type": "tel", "target": f"+1555{j:07d}{i}"} if m >> i & 1 else absent
             for i in range(5):
                 rec[f"try_count_{i}"] = 0
             rec.update(tm_create=t, tm_update=t, tm_delete=none)

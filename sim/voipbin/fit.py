@@ -346,6 +346,7 @@ def fit_records(account: Account, campaign: str | None = None, *, config: Accoun
     cc_queue = {cc.f["reference_id"]: cc.f["queue_id"] for cc in ccs}
     pat_e, pat_c, talk_e, talk_c, delay_e, delay_c = [], [], [], [], [], []
     miss_e, miss_c = [], []
+    no_legs = 0
     agents_seen = set()
     considered = set(call_ids)
     for q in qcs:
@@ -374,6 +375,13 @@ def fit_records(account: Account, campaign: str | None = None, *, config: Accoun
                 delay_c.append(c)
                 miss_c.append(c)
         end = call.f["tm_hangup"] if call.f["status"] == "hangup" else None
+        t_s = q.f["tm_service"]
+        if not legs.get(cid) and t_s is not None:
+            # no agent leg in the records: patience is censored at the service moment (the
+            # agent's ring; censoring there is still independent of patience)
+            no_legs += 1
+            pat_c.append(_s(t_q, t_s))
+            continue
         if answered_leg is not None:
             pat_c.append(_s(t_q, answered_leg.f["tm_progressing"]))
             t_a = answered_leg.f["tm_progressing"]
@@ -404,6 +412,12 @@ def fit_records(account: Account, campaign: str | None = None, *, config: Accoun
         res.estimates["agents.talk_time"] = e
         res.agent["talk_time"] = e.dist
         res.notes["agents.talk_time"] = f"fitted: {e.describe()} (agent's answer to hang-up)"
+    if no_legs:
+        res.messages.append(
+            f"{no_legs} served queuecalls have no agent leg (a call whose master_call_id is the customer's) in the "
+            "records: their patience is censored at the service moment (tm_service); their talk time, the agents' "
+            "answer delay and misses cannot be read (the service time mixes conversations with callers who hung up "
+            "while the agent rang)" + ("; talk time is kept from the defaults" if not talk_e else ""))
     if delay_e:
         # legs the caller ended before an answer are left out of the delay's distribution (they
         # count in miss_probability below): few, when patience is long against the delays
