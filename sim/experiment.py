@@ -99,6 +99,57 @@ class WorkerLost(RuntimeError):
     """A worker process died (killed, out of memory): the sweep stops; finished runs are kept."""
 
 
+class ExecutorUnavailable(Exception):
+    """The executor asked for cannot be used (Dask not installed, scheduler unreachable): nothing ran."""
+
+
+SCHEDULER_TIMEOUT_S = 5.0
+"""How long to try reaching a Dask scheduler before giving up."""
+
+
+def check_executor(executor: Optional[str], scheduler: Optional[str] = None) -> None:
+    """Fail fast, before any run or file, when the executor cannot work: Dask missing (it is the
+    optional extra ``pacing-sim[dask]``) or its scheduler unreachable within a few seconds."""
+    if executor not in (None, "serial", "process", "dask"):
+        raise ValueError(f"unknown executor {executor!r}; expected serial, process or dask")
+    if executor != "dask" and not scheduler:
+        return
+    if scheduler:
+        _probe_scheduler(scheduler)  # cheap, and before the slow import of Dask
+    try:
+        import importlib.util
+
+        found = importlib.util.find_spec("dask.distributed") is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        raise ExecutorUnavailable('the dask executor needs Dask, an optional extra: pip install "pacing-sim[dask]"')
+
+
+def _probe_scheduler(address: str) -> None:
+    """Open (and close) a TCP connection to the scheduler, so that a wrong address is one clear
+    error within seconds instead of Dask's retries and a traceback."""
+    import socket
+    from urllib.parse import urlsplit
+
+    text = address if "://" in address else f"tcp://{address}"
+    try:
+        parts = urlsplit(text)
+        host, port = parts.hostname, parts.port or 8786
+    except ValueError as exc:
+        raise ExecutorUnavailable(f"--scheduler {address!r} is not an address like tcp://HOST:8786 ({exc})") from None
+    if parts.scheme not in ("tcp", "tls"):
+        return  # inproc://, ucx://, ws://: left to Dask's own (timed) connection
+    if not host:
+        raise ExecutorUnavailable(f"--scheduler {address!r} is not an address like tcp://HOST:8786")
+    try:
+        with socket.create_connection((host, port), timeout=SCHEDULER_TIMEOUT_S):
+            pass
+    except OSError as exc:
+        reason = "no answer within %gs" % SCHEDULER_TIMEOUT_S if isinstance(exc, TimeoutError) else (exc.strerror or str(exc))
+        raise ExecutorUnavailable(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+
+
 def execute(
     scenarios: list[Scenario],
     tasks: list[Task],
@@ -196,12 +247,19 @@ def _execute_process(scenarios, tasks, workers, keep_calls, horizon, done) -> No
 
 
 def _execute_dask(scenarios, tasks, workers, scheduler, keep_calls, horizon, done) -> None:
+    check_executor("dask", scheduler)
     from dask.distributed import Client, LocalCluster
     from dask.distributed import as_completed as d_completed
 
     cluster = None
     if scheduler:
-        client = Client(scheduler)
+        try:
+            client = Client(scheduler, timeout=SCHEDULER_TIMEOUT_S)
+        except (OSError, TimeoutError) as exc:
+            raise ExecutorUnavailable(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        except Exception:  # something answers there, but not as a Dask scheduler
+            raise ExecutorUnavailable(f"cannot reach the Dask scheduler at {scheduler}: what answers there is not "
+                                      "a Dask scheduler") from None
     else:
         cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=40)
@@ -457,6 +515,7 @@ def run(
             check_horizon(s, horizon)
     levels = list(service_levels) if service_levels else None
     tasks = plan(scenarios, levels, replications)
+    check_executor(executor, scheduler)  # before any run or file
     checkpoint = None
     if out is not None:
         results_mod.check_target(out, force=force)

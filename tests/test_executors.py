@@ -171,3 +171,40 @@ def test_a_killed_worker_stops_the_sweep_and_keeps_finished_runs(monkeypatch, tm
     assert main(args) == 0
     prov = json.loads((out / "provenance.json").read_text())
     assert prov["runs"]["reused_from_partial"] == kept and prov["runs"]["run_now"] == 6 - kept
+
+
+# --------------------------------------------------------------------------- Dask as an extra
+
+
+def test_missing_dask_is_one_line_naming_the_extra(monkeypatch, tmp_path, capsys):
+    """Dask is the optional extra pacing-sim[dask]: without it, --executor dask says how to get
+    it (exit 2, one line) and writes nothing."""
+    monkeypatch.setitem(__import__("sys").modules, "dask.distributed", None)  # import fails
+    with pytest.raises(experiment.ExecutorUnavailable, match=r'pip install "pacing-sim\[dask\]"'):
+        experiment.check_executor("dask")
+    out = tmp_path / "res"
+    code = main(["run", str(DEFAULT), "--horizon", "10m", "--replications", "1", "--executor", "dask", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip().count("\n") == 0 and 'pip install "pacing-sim[dask]"' in err, err
+    assert not out.exists() and not Path(f"{out}.partial").exists()
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:9", "tcp://10.255.255.1:8786", "not an address"])
+def test_unreachable_scheduler_is_one_line_exit_2_within_10_s(address, tmp_path, capsys):
+    """A wrong --scheduler: one line on stderr, exit code 2, in under 10 s (a closed port, an
+    address nobody answers at or something that is not a scheduler, a malformed one), and no
+    results folder. Timed inside the process: the interpreter's start-up is not the wait."""
+    import time
+
+    out = tmp_path / "res"
+    t0 = time.monotonic()
+    code = main(["run", str(DEFAULT), "--horizon", "10m", "--replications", "1", "--executor", "dask",
+                 "--scheduler", address, "--out", str(out)])
+    elapsed = time.monotonic() - t0
+    err = capsys.readouterr().err
+    assert code == 2, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "scheduler" in lines[0], err
+    assert elapsed < 10, f"took {elapsed:.1f}s"
+    assert not out.exists() and not Path(f"{out}.partial").exists()

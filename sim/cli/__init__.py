@@ -39,12 +39,24 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.argv = ["pacing-sim", *(sys.argv[1:] if argv is None else argv)]
     try:
+        executor = getattr(args, "executor", None)
+        if executor == "dask" or (executor is None and getattr(args, "scheduler", None)):
+            from sim.experiment import check_executor
+
+            check_executor("dask", args.scheduler)  # before loading anything: a wrong address fails fast
         return int(args.func(args) or 0)
     except ScenarioError as exc:
         for p in exc.problems:
             print(p, file=sys.stderr)
         return EXIT_INPUT
     except InputError as exc:
+        print(f"pacing-sim: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except Exception as exc:
+        from sim.experiment import ExecutorUnavailable
+
+        if not isinstance(exc, ExecutorUnavailable):
+            raise
         print(f"pacing-sim: {exc}", file=sys.stderr)
         return EXIT_INPUT
     except KeyboardInterrupt:
