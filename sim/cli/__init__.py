@@ -14,7 +14,7 @@ import argparse
 import sys
 
 from sim.cli import baseline, check, fit, import_, report, run, tune, validate
-from sim.cli.common import EXIT_FAIL, EXIT_INPUT, EXIT_OK, InputError
+from sim.cli.common import EXIT_FAIL, EXIT_INPUT, EXIT_OK, QUICK_ENV, InputError, quick
 from sim.scenario import ScenarioError
 
 COMMANDS = (run, report, validate, tune, baseline, check, import_, fit)
@@ -38,6 +38,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     args.argv = ["pacing-sim", *(sys.argv[1:] if argv is None else argv)]
+    if quick() and hasattr(args, "overrides"):
+        print(f"pacing-sim: {QUICK_ENV} is set: 30-minute horizon and 2 replications unless the command says otherwise",
+              file=sys.stderr)
     try:
         executor = getattr(args, "executor", None)
         if executor == "dask" or (executor is None and getattr(args, "scheduler", None)):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 from importlib import resources
 from pathlib import Path
@@ -114,8 +115,23 @@ def add_executor_options(p: argparse.ArgumentParser) -> None:
 # --------------------------------------------------------------------------- scenarios
 
 
+QUICK_ENV = "PACING_SIM_QUICK"
+"""Set (to anything but empty or 0) for smoke tests: every scenario runs 30 minutes and 2
+replications unless --horizon / --replications say otherwise; a warning says so."""
+
+
+def quick() -> bool:
+    return os.environ.get(QUICK_ENV, "") not in ("", "0")
+
+
 def scenario_overrides(args: argparse.Namespace) -> list[str]:
-    extra = list(args.overrides)
+    extra = []
+    if quick():
+        if getattr(args, "horizon", None) is None:
+            extra.append('horizon="30m"')
+        if getattr(args, "replications", None) is None:
+            extra.append("replications=2")
+    extra += list(args.overrides)
     if getattr(args, "seed", None) is not None:
         extra.append(f"seed={args.seed}")
     if getattr(args, "horizon", None) is not None:
