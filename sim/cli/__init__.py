@@ -13,18 +13,33 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.cli import baseline, check, fit, import_, report, run, tune, validate
+from sim.cli import baseline, check, fit, import_, init, report, run, scenarios, tune, validate
 from sim.cli.common import EXIT_FAIL, EXIT_INPUT, EXIT_OK, QUICK_ENV, InputError, quick
 from sim.scenario import ScenarioError
 
-COMMANDS = (run, report, validate, tune, baseline, check, import_, fit)
+COMMANDS = (init, scenarios, validate, run, report, tune, baseline, check, import_, fit)
 """The command modules, in the order ``pacing-sim --help`` lists them."""
 
 __all__ = ["COMMANDS", "EXIT_FAIL", "EXIT_INPUT", "EXIT_OK", "InputError", "build_parser", "main"]
 
 
+GUIDE = """getting started:
+  pacing-sim scenarios                     # the bundled scenarios
+  pacing-sim init my-campaign              # my-campaign.yaml to edit, every field commented
+  pacing-sim run my-campaign.yaml          # a table: a row per service level
+  pacing-sim COMMAND --help                # what a command does, its options, an example
+
+units: tables printed for people show rates in percent (abandon %); JSON, CSV, the results
+folder, baselines, scenario files and Python use fractions (0.03). Options that take a rate
+accept both: 0.03 or 3%. Durations: seconds or 45s, 10m, 8h.
+exit codes: 0 done; 1 runs failed, a check found a change, or no level passed; 2 bad input."""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pacing-sim", description="Simulate VoIPbin's outbound campaign engine for a sweep of service levels.")
+    parser = argparse.ArgumentParser(
+        prog="pacing-sim", epilog=GUIDE, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Simulate VoIPbin's outbound campaign engine (campaign loop, retries, queue, agents) for a "
+                    "sweep of service levels: agent occupancy, abandon rates and throughput, with 95 % intervals.")
     from sim import __version__
 
     parser.add_argument("--version", action="version", version=f"pacing-sim {__version__}")
@@ -36,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    if not (sys.argv[1:] if argv is None else argv):  # a bare pacing-sim: the help, not an error
+        parser.print_help()
+        return EXIT_OK
     args = parser.parse_args(argv)
     args.argv = ["pacing-sim", *(sys.argv[1:] if argv is None else argv)]
     if quick() and hasattr(args, "overrides"):
