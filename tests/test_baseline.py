@@ -238,3 +238,48 @@ def test_content_diff_names_paths_and_ignores_unset_new_fields():
     new = {"agents": [{"count": 22, "talk_time": {"mean": 180}}], "engine": {"profile": "voipbin", "x": None},
            "extra": 1}
     assert content_diff(old, new) == ["agents.0.count: 20 -> 22", "extra: (absent) -> 1"]
+
+
+# --------------------------------------------------------------------------- the baseline's experiment
+
+
+def test_check_runs_the_baselines_experiment_not_the_files(tmp_path, capsys):
+    """A baseline made with --horizon 20m --replications 2 --service-levels 100: a bare check
+    runs exactly that (not the file's 8 h x 10 x five levels) and passes with identical numbers."""
+    from sim.cli import main
+
+    base = tmp_path / "b.json"
+    assert main(["baseline", "scenarios/default.yaml", "-o", str(base), "--horizon", "20m", "--replications", "2",
+                 "--service-levels", "100"]) == 0
+    capsys.readouterr()
+    assert main(["check", "scenarios/default.yaml", "--baseline", str(base), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    assert {r["service_level"] for r in doc["results"]} == {100}
+    assert all(r["now"]["n"] == 2 and r["now"]["mean"] == r["baseline"]["mean"] for r in doc["results"])
+
+
+@pytest.mark.parametrize("option", [["--horizon", "30m"], ["--service-levels", "50,100"], ["--set", "warmup=5m"]])
+def test_check_options_that_contradict_the_baseline_are_exit_2(option, tmp_path, capsys):
+    from sim.cli import main
+
+    base = tmp_path / "b.json"
+    assert main(["baseline", "scenarios/default.yaml", "-o", str(base), "--horizon", "20m", "--replications", "2",
+                 "--service-levels", "100"]) == 0
+    capsys.readouterr()
+    assert main(["check", "scenarios/default.yaml", "--baseline", str(base), *option]) == 2
+    err = capsys.readouterr().err
+    assert "cannot compare: the baseline ran" in err and err.count("\n") == 1, err
+
+
+def test_baseline_refuses_an_existing_file_and_a_missing_folder(tmp_path, capsys):
+    from sim.cli import main
+
+    base = tmp_path / "b.json"
+    base.write_text("{}")
+    args = ["scenarios/default.yaml", "--horizon", "10m", "--replications", "2", "--service-levels", "100"]
+    assert main(["baseline", *args, "-o", str(base)]) == 2
+    assert "already exists; pass --force" in capsys.readouterr().err and base.read_text() == "{}"
+    assert main(["baseline", *args, "-o", str(tmp_path / "nowhere" / "b.json")]) == 2
+    assert "does not exist" in capsys.readouterr().err and not (tmp_path / "nowhere").exists()
+    assert main(["baseline", *args, "-o", str(base), "--force"]) == 0
+    assert json.loads(base.read_text())["format"]

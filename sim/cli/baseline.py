@@ -13,9 +13,15 @@ def add_parser(sub) -> None:
     p = sub.add_parser("baseline", help="run the experiment and store its summary statistics as a baseline",
                        description="Run the scenario's experiment and write a baseline (JSON): per service level "
                                    "and metric the mean, variance, n and per-replication values; seed; versions; "
-                                   "the resolved scenario and its hash.")
+                                   "the resolved scenario and its hash. check runs the same experiment against it.",
+                       epilog="""examples:
+  mkdir -p baselines && pacing-sim baseline my-campaign.yaml -o baselines/my-campaign.json
+  pacing-sim baseline my-campaign.yaml -o baselines/my-campaign.json --force --replications 20""",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file (default: the bundled default)")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the baseline file to write")
+    p.add_argument("-o", "--output", required=True, metavar="FILE",
+                   help="the baseline file to write (its folder must exist; an existing file needs --force)")
+    p.add_argument("--force", action="store_true", help="replace an existing baseline file")
     add_scenario_options(p)
     add_executor_options(p)
     p.set_defaults(func=handle)
@@ -24,8 +30,13 @@ def add_parser(sub) -> None:
 def handle(args: argparse.Namespace) -> int:
     from sim.baseline import make_baseline, run_experiment, write_baseline
 
-    if Path(args.output).is_dir():
+    out = Path(args.output)
+    if out.is_dir():
         raise InputError(f"{args.output}: is a folder; give the baseline file to write, e.g. {args.output}/baseline.json")
+    if not out.parent.is_dir():
+        raise InputError(f"{args.output}: the folder {out.parent} does not exist; create it first (mkdir -p {out.parent})")
+    if out.exists() and not args.force:
+        raise InputError(f"{args.output} already exists; pass --force to replace it, or choose another file")
     scn = one_scenario(args)
     try:
         values = run_experiment(scn, workers=args.workers, executor=args.executor, scheduler=args.scheduler)
