@@ -312,6 +312,19 @@ class ExperimentResult:
     def failures(self) -> list[RunOutput]:
         return [o for o in self.outputs if o.error is not None]
 
+    def table(self, metrics: Optional[Iterable[str]] = None) -> pd.DataFrame:
+        """A row per service level (scenario and level with several), a column per metric: the
+        means, as fractions, seconds and counts per hour (``summary`` has the intervals)."""
+        from sim.display import wide_table
+
+        return wide_table(self, metrics)
+
+    def _repr_html_(self) -> str:
+        """Jupyter's display: the verdict if there is one, then the table a row per service level."""
+        from sim.display import html_table
+
+        return html_table(self)
+
     def _label(self, task: Task) -> int:
         if task.service_level is not None:
             return task.service_level
@@ -483,14 +496,16 @@ def run(
     executor: Optional[str] = None,
     scheduler: Optional[str] = None,
     keep_calls: bool = False,
-    horizon: Optional[float] = None,
+    horizon: Optional[float | str] = None,
+    overrides: Any = None,
     on_result: Optional[Callable[[RunOutput], None]] = None,
     out: Optional[str | Path] = None,
     force: bool = False,
-    progress: bool = False,
+    progress: Optional[bool] = None,
     command: Optional[list[str]] = None,
     voipbin_records: bool = False,
     allow_outside_targets: bool = False,
+    raise_on_failure: bool = True,
 ) -> ExperimentResult:
     """Run a scenario's experiment (or several scenarios') and return its tables.
 
@@ -503,16 +518,33 @@ def run(
     ``scenario`` may also be a scenario file's path (or a list of them), loaded with
     ``sim.load_scenario``; ``allow_outside_targets`` lets its CSV target lists be outside the
     file's folder. ``horizon`` is checked against the scenario's timers (``ScenarioError``).
+
+    ``horizon`` is seconds or a duration string (``"10m"``, ``"8h"``). ``overrides`` changes
+    scenario fields before the runs, validated again: nested (``{"agents": {0: {"count": 30}}}``),
+    dotted (``{"agents.0.count": 30}``) or ``["agents.0.count=30"]`` as ``--set`` takes them.
+    ``progress``: a bar (``tqdm.auto``: a widget in Jupyter, text in a terminal); ``None`` shows
+    it in a notebook or a terminal. If runs fail, :class:`RunsFailed` is raised with the failed
+    runs and the result attached (``raise_on_failure=False`` returns the result instead; the
+    failures are then in ``result.failures``).
     """
     from sim import results as results_mod
+    from sim.scenario.edit import with_overrides
     from sim.scenario.load import check_horizon, load_scenario
+    from sim.units import parse_duration
 
     scenarios = scenario if isinstance(scenario, list) else [scenario]
     scenarios = [load_scenario(s, allow_outside_targets=allow_outside_targets) if isinstance(s, (str, os.PathLike)) else s
                  for s in scenarios]
+    if overrides:
+        scenarios = [with_overrides(s, overrides) for s in scenarios]
     if horizon is not None:
+        horizon = parse_duration(horizon)
+        if horizon <= 0:
+            raise ValueError("horizon: expected a duration above 0")
         for s in scenarios:
             check_horizon(s, horizon)
+    if progress is None:
+        progress = interactive()
     levels = list(service_levels) if service_levels else None
     tasks = plan(scenarios, levels, replications)
     check_executor(executor, scheduler)  # before any run or file
@@ -550,17 +582,45 @@ def run(
         result.write(out, force=force, voipbin_records=voipbin_records)
         if not result.failures and checkpoint is not None:
             checkpoint.remove()
+    if raise_on_failure and result.failures:
+        raise RunsFailed(result)
     return result
 
 
+class RunsFailed(RuntimeError):
+    """Runs of an experiment raised. ``failures``: the failed runs (``RunOutput`` with ``task``
+    and ``error``, the traceback); ``result``: the whole result, finished runs included."""
+
+    def __init__(self, result: "ExperimentResult"):
+        self.result = result
+        self.failures = result.failures
+        o = self.failures[0]
+        first = (o.error or "").strip().splitlines()
+        where = (f"scenario {result.scenarios[o.task.scenario].name}, service level {o.task.service_level}, "
+                 f"replication {o.task.replication}")
+        super().__init__(f"{len(self.failures)} of {len(result.outputs)} runs failed; the first ({where}): "
+                         f"{first[-1] if first else 'no message'}. The failed runs are in .failures (each with "
+                         "its traceback in .error), the finished ones in .result")
+
+
+def interactive() -> bool:
+    """True in a Jupyter kernel or when stderr is a terminal: where a progress bar helps."""
+    return "ipykernel" in sys.modules or sys.stderr.isatty()
+
+
 def progress_bar(total: int, initial: int = 0):
-    """A tqdm bar on stderr (runs done, runs left, time left) when it is a terminal; else nothing.
+    """A bar (runs done, runs left, time left) in a notebook (``tqdm.auto``: a widget) or on a
+    terminal's stderr; else nothing.
 
     Returns ``(tick, close)``: ``tick(output)`` after each run (``None`` when quiet), ``close()``.
     """
-    if not sys.stderr.isatty() or total - initial < 2:
+    if not interactive() or total - initial < 2:
         return None, lambda: None
-    from tqdm import tqdm
+    import warnings
+
+    with warnings.catch_warnings():  # without ipywidgets, tqdm.auto warns and falls back to text
+        warnings.simplefilter("ignore")
+        from tqdm.auto import tqdm
 
     bar = tqdm(total=total, initial=initial, unit="run", file=sys.stderr, dynamic_ncols=True, leave=False)
     return (lambda _out: bar.update(1)), bar.close

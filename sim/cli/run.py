@@ -54,14 +54,14 @@ def handle(args: argparse.Namespace) -> int:
         try:
             check_target(out, force=args.force)  # before any work, not after it
         except ResultsFolderError as exc:
-            raise InputError(str(exc)) from None
+            raise InputError(str(exc).replace("force=True", "--force")) from None
     scenarios = load_all(paths, args)
     try:
         result = run_sweep(scenarios, workers=args.workers, executor=executor, scheduler=args.scheduler, out=out,
                            force=args.force, progress=True, command=getattr(args, "argv", None),
-                           voipbin_records=args.voipbin_records)
+                           voipbin_records=args.voipbin_records, raise_on_failure=False)
     except ResultsFolderError as exc:
-        raise InputError(str(exc)) from None
+        raise InputError(str(exc).replace("force=True", "--force")) from None
     except (KeyboardInterrupt, WorkerLost) as exc:
         if out is not None:
             print(f"pacing-sim: the finished runs are kept in {partial_path(out)}; run the same command again to "

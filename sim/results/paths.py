@@ -31,7 +31,7 @@ def check_target(out: str | os.PathLike, *, force: bool = False) -> None:
         raise ResultsFolderError(f"{out} is a file; the results go into a folder")
     if out.exists() and not force:
         raise ResultsFolderError(
-            f"{out} already exists; pass --force to replace it (only once the new results "
+            f"{out} already exists; pass force=True to replace it (only once the new results "
             "are complete), or choose another folder"
         )
 

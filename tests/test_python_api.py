@@ -1,0 +1,89 @@
+"""The library in Python and Jupyter: durations and overrides as Python gives them, one clear
+exception when runs fail, Python words in messages, a rich display."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import sim
+from sim import experiment
+from sim.engine.simulation import Simulation
+from sim.scenario import ScenarioError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT = ROOT / "scenarios" / "default.yaml"
+
+
+@pytest.fixture(scope="module")
+def scn():
+    return sim.load_scenario(DEFAULT)
+
+
+def test_duration_strings_and_nested_overrides(scn):
+    """sim.run(scn, horizon="10m", overrides={"agents": {0: {"count": 30}}}) runs 30 agents for
+    10 minutes (it used to fail every run and return an empty summary)."""
+    result = sim.run(scn, horizon="10m", overrides={"agents": {0: {"count": 30}}}, service_levels=[100], replications=2)
+    assert len(result.summary) and not result.failures
+    assert result.scenarios[0].agents[0].count == 30
+    dotted = sim.run(scn, horizon=600, overrides={"agents.0.count": 30}, service_levels=[100], replications=2)
+    strings = sim.run(scn, horizon="600s", overrides=["agents.0.count=30"], service_levels=[100], replications=2)
+    assert result.replications.equals(dotted.replications) and result.replications.equals(strings.replications)
+    assert scn.agents[0].count == 20, "the scenario passed in is not changed"
+
+
+def test_bad_overrides_and_durations_are_clear(scn):
+    with pytest.raises(ScenarioError, match="did you mean 'count'"):
+        sim.run(scn, overrides={"agents": {0: {"cuont": 30}}})
+    with pytest.raises(ValueError, match="duration"):
+        sim.run(scn, horizon="ten minutes")
+
+
+class Failing(Simulation):
+    def run(self):
+        raise RuntimeError("boom in the engine")
+
+
+def test_failed_runs_raise_one_exception_with_the_runs_attached(scn, monkeypatch):
+    monkeypatch.setattr(experiment, "Simulation", Failing)
+    with pytest.raises(experiment.RunsFailed) as info:
+        sim.run(scn, horizon="5m", service_levels=[100], replications=2)
+    exc = info.value
+    assert "2 of 2 runs failed" in str(exc) and "boom in the engine" in str(exc)
+    assert len(exc.failures) == 2 and "RuntimeError" in exc.failures[0].error
+    assert exc.result.failures == exc.failures
+    kept = sim.run(scn, horizon="5m", service_levels=[100], replications=2, raise_on_failure=False)
+    assert len(kept.failures) == 2
+
+
+def test_an_existing_folder_is_refused_in_python_words(scn, tmp_path):
+    out = tmp_path / "res"
+    out.mkdir()
+    with pytest.raises(Exception, match=r"pass force=True") as info:
+        sim.run(scn, horizon="5m", service_levels=[100], replications=1, out=out)
+    assert "--force" not in str(info.value)
+
+
+def test_result_table_and_rich_display(scn):
+    result = sim.run(scn, horizon="20m", service_levels=[50, 100], replications=2)
+    table = result.table()
+    assert list(table.index) == [50, 100]
+    assert {"occupancy", "abandon_rate", "throughput_per_hour"} <= set(table.columns)
+    occ = result.summary.query("metric == 'occupancy' and service_level == 100")["mean"].iloc[0]
+    assert table.loc[100, "occupancy"] == occ
+    html = result._repr_html_()
+    assert html.count("<tr>") == 3 and "occupancy %" in html and "±" in html
+
+
+def test_progress_is_tqdm_auto_where_someone_watches(monkeypatch):
+    """In a Jupyter kernel (or a terminal) a tqdm.auto bar; in a pipe, nothing."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "ipykernel", object())
+    tick, close = experiment.progress_bar(5)
+    assert tick is not None
+    close()
+    monkeypatch.delitem(sys.modules, "ipykernel")
+    if not sys.stderr.isatty():
+        assert experiment.progress_bar(5)[0] is None
