@@ -17,7 +17,7 @@ from sim.cli import baseline, check, fit, import_, init, report, run, scenarios,
 from sim.cli.common import EXIT_FAIL, EXIT_INPUT, EXIT_OK, QUICK_ENV, InputError, quick
 from sim.scenario import ScenarioError
 
-COMMANDS = (init, scenarios, validate, run, report, tune, baseline, check, import_, fit)
+COMMANDS = (run, report, validate, tune, baseline, check, import_, fit, init, scenarios)
 """The command modules, in the order ``pacing-sim --help`` lists them."""
 
 __all__ = ["COMMANDS", "EXIT_FAIL", "EXIT_INPUT", "EXIT_OK", "InputError", "build_parser", "main"]
