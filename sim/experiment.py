@@ -201,7 +201,14 @@ def execute(
 
 
 class RunsFailed(RuntimeError):
-    """Runs of an experiment failed; the message names them (the first five)."""
+    """Runs of an experiment failed; the message names them. ``failures``: the failed runs
+    (``RunOutput``: ``task``, and ``error`` with the traceback); ``result``: from ``sim.run``, the
+    whole ``ExperimentResult`` (finished runs included), else ``None``."""
+
+    def __init__(self, message: str, failures: Iterable["RunOutput"] = (), result: Optional["ExperimentResult"] = None):
+        super().__init__(message)
+        self.failures = list(failures)
+        self.result = result
 
 
 def run_tasks(scenario: Scenario, tasks: list[Task], *, workers: int = 1, executor: Optional[str] = None,
@@ -212,7 +219,7 @@ def run_tasks(scenario: Scenario, tasks: list[Task], *, workers: int = 1, execut
     if failed:
         lines = [f"service level {o.task.service_level}, replication {o.task.replication}: "
                  f"{(o.error or '').splitlines()[0]}" for o in failed[:5]]
-        raise RunsFailed(f"{len(failed)} of {len(outs)} runs failed: " + "; ".join(lines))
+        raise RunsFailed(f"{len(failed)} of {len(outs)} runs failed: " + "; ".join(lines), failed)
     return outs
 
 
@@ -583,24 +590,14 @@ def run(
         if not result.failures and checkpoint is not None:
             checkpoint.remove()
     if raise_on_failure and result.failures:
-        raise RunsFailed(result)
-    return result
-
-
-class RunsFailed(RuntimeError):
-    """Runs of an experiment raised. ``failures``: the failed runs (``RunOutput`` with ``task``
-    and ``error``, the traceback); ``result``: the whole result, finished runs included."""
-
-    def __init__(self, result: "ExperimentResult"):
-        self.result = result
-        self.failures = result.failures
-        o = self.failures[0]
+        failed = result.failures
+        o = failed[0]
         first = (o.error or "").strip().splitlines()
-        where = (f"scenario {result.scenarios[o.task.scenario].name}, service level {o.task.service_level}, "
-                 f"replication {o.task.replication}")
-        super().__init__(f"{len(self.failures)} of {len(result.outputs)} runs failed; the first ({where}): "
-                         f"{first[-1] if first else 'no message'}. The failed runs are in .failures (each with "
-                         "its traceback in .error), the finished ones in .result")
+        raise RunsFailed(f"{len(failed)} of {len(result.outputs)} runs failed; the first (scenario "
+                         f"{result.scenarios[o.task.scenario].name}, service level {o.task.service_level}, replication "
+                         f"{o.task.replication}): {first[-1] if first else 'no message'}. The failed runs are in "
+                         ".failures (each with its traceback in .error), the finished ones in .result", failed, result)
+    return result
 
 
 def interactive() -> bool:
