@@ -63,9 +63,14 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("fit", help="VoIPbin call records -> population: and agents: blocks, by maximum likelihood")
+    p = sub.add_parser("fit", help="VoIPbin call records -> population: and agents: blocks, by maximum likelihood",
+                       description="Estimate the called people's and the agents' behaviour (outcome mix, ring time, "
+                                   "patience, talk time, ...) from VoIPbin call records by maximum likelihood, and "
+                                   "write them as a scenario's population: and agents: blocks. Exit 2: bad input.",
+                       epilog="examples:\n  pacing-sim fit examples/voipbin/records -o fitted.yaml --report fit-report",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("records", metavar="RECORDS_DIR", help="a folder (or file) of list responses: calls, campaigncalls, queuecalls")
-    p.add_argument("-o", "--output", required=True, metavar="FITTED.yaml")
+    p.add_argument("-o", "--output", required=True, metavar="FITTED.yaml", help="the YAML file to write")
     p.add_argument("--campaign", metavar="ID|NAME", help="only this campaign's campaigncalls")
     p.add_argument("--report", metavar="DIR", help="write DIR/report.html: each fit drawn against the data's histogram")
     p.add_argument("--format", choices=("table", "json"), default="table", help="the fitted parameters on stdout")

@@ -92,7 +92,13 @@ def _campaign_id(account, campaign):
 
 def add_parser(sub) -> None:
     p = sub.add_parser("import", help="VoIPbin API list responses (campaigns, outplans, outdials and targets, queues, "
-                                      "flows, agents) -> a scenario YAML and its targets CSV")
+                                      "flows, agents) -> a scenario YAML and its targets CSV",
+                       description="Turn VoIPbin REST API list responses into a scenario (every value commented "
+                                   "with the resource and id it came from) and its targets CSV; with --calls, fit "
+                                   "the behaviour from call records too. Exit 2: bad input.",
+                       epilog="examples:\n  pacing-sim import examples/voipbin/account -o march.yaml "
+                              "--calls examples/voipbin/records",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("paths", nargs="+", metavar="PATH", help="JSON list responses, or folders of them (recognised by content)")
     p.add_argument("-o", "--output", required=True, metavar="SCENARIO.yaml", help="the scenario to write; the targets go beside it")
     p.add_argument("--calls", metavar="RECORDS_DIR", help="call records (calls, campaigncalls, queuecalls) to fit the behaviour from")

@@ -8,7 +8,13 @@ from sim.cli.common import EXIT_OK, InputError
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("report", help="redraw the plots and report.html of a results folder from its tables")
+    p = sub.add_parser("report", help="redraw the plots and report.html of a results folder from its tables",
+                       description="Redraw plots/*.png and report.html of a results folder (written by run --out) "
+                                   "from its tables alone: after editing them, or with a newer version. "
+                                   "Exit 0: done; 2: not a results folder.",
+                       epilog="examples:\n  pacing-sim run my-campaign.yaml --out results/mine\n"
+                              "  pacing-sim report results/mine",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("folder", metavar="DIR", help="a folder written by run --out")
     p.set_defaults(func=handle)
 

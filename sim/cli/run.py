@@ -20,11 +20,24 @@ from sim.format import jsonable, summary_interval
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("run", help="run the experiment of one or more scenarios")
+    p = sub.add_parser(
+        "run", help="run the experiment of one or more scenarios",
+        description="Run a scenario's experiment: every service level of the sweep, each with the same random "
+                    "numbers, a number of replications each. Prints a table (a row per service level, each "
+                    "metric as mean ± half-width of its 95 %% interval, rates in percent), or JSON/CSV for "
+                    "programs (rates as fractions). Exit 0: done; 1: runs failed (each named); 2: bad input.",
+        epilog="""examples:
+  pacing-sim run                                          # the bundled default scenario
+  pacing-sim run my-campaign.yaml --service-levels 50,100,200 --replications 20
+  pacing-sim run my-campaign.yaml --set agents.0.count=30 --format json
+  pacing-sim run my-campaign.yaml --out results/mine      # tables, plots, report.html; resumable""",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenarios", nargs="*", metavar="SCENARIO", help="scenario files or folders (default: the bundled default scenario)")
     add_scenario_options(p)
     add_executor_options(p)
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table",
+                   help="table: for people, rates in percent (default); json: one object, rates as fractions "
+                        "(docs/results.md); csv: summary.csv's rows")
     p.add_argument("--out", metavar="DIR", help="write the results folder (tables, plots, report) to DIR; an "
                    "interrupted sweep resumes from DIR.partial when run again")
     p.add_argument("--force", action="store_true", help="replace an existing --out folder (once the new one is complete)")

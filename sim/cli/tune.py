@@ -32,7 +32,12 @@ def add_parser(sub) -> None:
                                    "the constraint binds, then bisects where it binds, adding replications where "
                                    "the decision is not clear. --service-levels gives the first levels to try "
                                    "(default 0, 25, 50, 100, ... doubling). Exit 0: a level found; 1: none "
-                                   "satisfies the constraint; 2: bad input.")
+                                   "satisfies the constraint; 2: bad input. Rates: 0.03 or 3%%.",
+                       epilog="""examples:
+  pacing-sim tune my-campaign.yaml --max-abandon 3%
+  pacing-sim tune my-campaign.yaml --max-abandon 3% --metric abandon_rate_regulatory --range 50:2000
+  pacing-sim tune my-campaign.yaml --max-abandon 0.03 --min-occupancy 0.7 --objective occupancy --format json""",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file (default: the bundled default)")
     p.add_argument("--max-abandon", type=parse_rate, default=0.03, metavar="RATE",
                    help="the limit on the constraint metric's upper 95 %% bound: 0.03 or 3%% (default 0.03)")
@@ -49,7 +54,8 @@ def add_parser(sub) -> None:
                    help="stop bisecting when the bracket is this narrow (default 1: the exact integer level)")
     add_scenario_options(p)
     add_executor_options(p)
-    p.add_argument("--format", choices=("table", "json"), default="table")
+    p.add_argument("--format", choices=("table", "json"), default="table",
+                   help="table: for people, rates in percent (default); json: for programs, rates as fractions")
     p.add_argument("--verbose", "-v", action="store_true", help="show each evaluation on stderr")
     p.set_defaults(func=handle)
 

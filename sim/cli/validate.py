@@ -10,9 +10,16 @@ from sim.scenario import ScenarioError, load_scenario
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("validate", help="validate scenario files, report every problem, run nothing")
-    p.add_argument("scenarios", nargs="+", metavar="SCENARIO")
-    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="overrides")
+    p = sub.add_parser("validate", help="validate scenario files, report every problem, run nothing",
+                       description="Check scenario files without running them: every problem of every file, "
+                                   "each with the file, the path inside it, the value found and what was expected. "
+                                   "Exit 0: all valid; 2: problems (on stderr).",
+                       epilog="examples:\n  pacing-sim validate my-campaign.yaml\n  pacing-sim validate scenarios/*.yaml"
+                              "\n  pacing-sim validate my-campaign.yaml --set agents.0.count=30",
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("scenarios", nargs="+", metavar="SCENARIO", help="scenario files")
+    p.add_argument("--set", action="append", default=[], metavar="PATH=VALUE", dest="overrides",
+                   help="set any scenario field by dotted path (list items by index), value as YAML; repeatable")
     add_targets_option(p)
     p.set_defaults(func=handle)
 
