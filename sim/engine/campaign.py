@@ -1,7 +1,8 @@
 """The campaign execute loop (engine.md, "The execute loop"), dialing, and stopping.
 
 One step: status check, head target, capacity check, retry interval, destination, dial. Each
-step schedules the next: 1.0 s after ``run``, 0.5 s after a dial, 5.0 s after any wait.
+step schedules the next: 1.0 s after ``run``, 0.5 s after a dial, 5.0 s after any wait. The
+service-level rule is ``capacity_allows``.
 """
 
 from __future__ import annotations
@@ -60,39 +61,50 @@ def head_target(c: Campaign) -> Optional[object]:
     return None
 
 
-def campaign_loop(sim: "Simulation", c: Campaign):
-    env = sim.env
+def first_step(sim: "Simulation", c: Campaign):
+    """The loop's start: a process, as in VoIPbin (its start event runs before anything else at
+    this time), that waits ``first_step`` and hands over to the chain of ``campaign_step``."""
+    yield sim.env.timeout(sim.timers.first_step)
+    campaign_step(sim, c)
+
+
+def stepper(sim: "Simulation", c: Campaign):
+    """The callback running one step of ``c``'s loop when a timeout ends."""
+    def step(_ev):
+        campaign_step(sim, c)
+    return step
+
+
+def campaign_step(sim: "Simulation", c: Campaign) -> None:
+    """One step of the execute loop, run as a timeout's callback; it schedules the next step
+    (no process: a generator's resume per step costs more than the step)."""
+    if c.status != RUN:
+        execute_stop(sim, c)
+        return
     timers = sim.timers
-    after_dial, after_wait, page = timers.after_dial, timers.after_wait, timers.page_size
-    agent_side = sim.agent_side
-    sl = c.sl
-    queue = c.queue
-    try_interval = c.try_interval
-    yield env.timeout(timers.first_step)
-    while True:
-        if c.status != RUN:
+    target = head_target(c)
+    if target is None:
+        if c.end_stop:
             execute_stop(sim, c)
             return
-        target = head_target(c)
-        if target is None:
-            if c.end_stop:
-                execute_stop(sim, c)
-                return
-            yield env.timeout(after_wait)
-            continue
-        if queue is not None:
-            available = len(queue.avail)
-            dialing = c.dialing
-            if not capacity_allows(agent_side, available if available < page else page, sl, dialing if dialing < page else page):
-                yield env.timeout(after_wait)
-                continue
-        if target.__class__ is Target and env.now - target.last_change < try_interval:
-            yield env.timeout(after_wait)  # head-of-line blocking: no skipping to another target
-            continue
-        dial(sim, c, target)
-        if not c.execute:
-            return  # the call could not be created: the campaign stops
-        yield env.timeout(after_dial)
+        sim.env.timeout(timers.after_wait).callbacks.append(c.step)
+        return
+    queue = c.queue
+    if queue is not None:
+        page = timers.page_size
+        available = len(queue.avail)
+        dialing = c.dialing
+        if not capacity_allows(sim.agent_side, available if available < page else page, c.sl,
+                               dialing if dialing < page else page):
+            sim.env.timeout(timers.after_wait).callbacks.append(c.step)
+            return
+    if target.__class__ is Target and sim.env.now - target.last_change < c.try_interval:
+        sim.env.timeout(timers.after_wait).callbacks.append(c.step)  # head-of-line blocking: no skipping
+        return
+    dial(sim, c, target)
+    if not c.execute:
+        return  # the call could not be created: the campaign stops
+    sim.env.timeout(timers.after_dial).callbacks.append(c.step)
 
 
 def dial(sim: "Simulation", c: Campaign, head) -> Call:
@@ -188,7 +200,7 @@ def start_campaign(sim: "Simulation", c: Campaign) -> None:
     c.ever_started = True
     if not c.execute:
         c.execute = True
-        sim.env.process(campaign_loop(sim, c))
+        sim.env.process(first_step(sim, c))
 
 
 def execute_stop(sim: "Simulation", c: Campaign) -> None:

@@ -218,7 +218,7 @@ class Campaign:
         "idx", "name", "type_flow", "sl", "end_stop", "queue", "status", "execute", "dialing", "live",
         "n_targets", "fresh", "masks", "uniform_mask", "usable", "retry", "max_try", "try_interval",
         "ring_timeout", "steps", "next_campaign", "start_at", "stop_at", "end_time", "n_done",
-        "calls_live", "ever_started", "action_time", "flow_time", "select_all",
+        "calls_live", "ever_started", "action_time", "flow_time", "select_all", "step",
     )
 
     def __init__(self, idx: int, name: str):

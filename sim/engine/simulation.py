@@ -220,6 +220,8 @@ class Simulation:
         self.queues = build_queues(self, scenario.queues, streams)
         self.agents, members_by_group = build_agents(self, scenario.agents, self.queues, streams)
         self.campaigns = build_campaigns(scenario, service_level, self.queues, sem)
+        for c in self.campaigns:
+            c.step = campaign_mod.stepper(self, c)
         self.all_stopped = self.env.event()
         """Triggered when every campaign has stopped: the run ends then (see ``_end_run``)."""
         self._schedule(members_by_group)
