@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterable, Iterator, Optional
 import numpy as np
 import pandas as pd
 
-from sim.engine.simulation import Simulation
+from sim.engine.simulation import Simulation, simulate
 from sim.metrics import CALL_COLUMNS, EXTRA_METRICS, METRICS, call_arrays, decode, replication_metrics, timeseries
 from sim.scenario.schema import Scenario
 from sim.stats import summarize
@@ -56,7 +56,7 @@ def run_task(scenario: Scenario, task: Task, keep_calls: bool = False, horizon: 
     """Run one replication and reduce it to metrics (and, if asked, its tables)."""
     start = time.perf_counter()
     try:
-        rec = Simulation(scenario, task.service_level, task.replication, horizon=horizon).run().records()
+        rec = simulate(scenario, task.service_level, task.replication, horizon, engine=Simulation)
         cols = call_arrays(rec)
         out = RunOutput(task, replication_metrics(rec, cols), timeseries(rec, cols), cols if keep_calls else None)
     except Exception as exc:  # recorded in the run's result, the sweep goes on

@@ -13,6 +13,7 @@ import simpy
 
 from sim.engine import queue as queue_mod
 from sim.engine.campaign import campaigncall_done
+from sim.engine.clock import after, sleep
 from sim.engine.resources import (
     A_AMD,
     A_TIME,
@@ -58,7 +59,7 @@ HOUR = 3600.0
 
 def hangup(sim: "Simulation", cc: Call, reason: int) -> None:
     """The call ends with ``reason``; ``normal`` maps to success, every other reason to fail."""
-    cc.t_hangup = sim.env.now
+    cc.t_hangup = sim.env._now
     cc.reason = reason
     success = reason == NORMAL
     cc.result = SUCCESS if success else FAIL
@@ -73,7 +74,7 @@ def hangup(sim: "Simulation", cc: Call, reason: int) -> None:
 
 
 def answered(sim: "Simulation", cc: Call) -> None:
-    cc.t_answer = sim.env.now
+    cc.t_answer = sim.env._now
     if sim.count_unanswered_only and cc.counted:
         cc.campaign.dialing -= 1  # documented: D counts calls not yet answered
         cc.counted = False
@@ -105,7 +106,7 @@ def agent_ring_over(sim: "Simulation", agent) -> None:
     else:
         delay = agent.reset()  # coded: stuck in ringing until the agent resets its status
         if delay > 0:
-            sim.env.timeout(delay).callbacks.append(agent.reset_cb)
+            after(sim.env, delay, agent.reset_cb)
         else:
             queue_mod.agent_available(sim, agent)
 
@@ -115,7 +116,7 @@ def place_call(sim: "Simulation", cc: Call) -> None:
     timeout whose callback hangs it up. An answered call runs ``call_process``."""
     env = sim.env
     c = cc.campaign
-    t0 = env.now
+    t0 = env._now
     d = cc.dest
     people = sim.people
     u = people.outcome_u[d]()
@@ -153,7 +154,7 @@ def place_call(sim: "Simulation", cc: Call) -> None:
     if dt > sim.max_call:
         dt, reason = sim.max_call, TIMEOUT
     cc.reason = reason  # pending: set for real by hangup
-    env.timeout(dt, cc).callbacks.append(sim.ring_out)
+    after(env, dt, sim.ring_out, cc)
 
 
 def ring_out(sim: "Simulation", ev) -> None:
@@ -167,13 +168,13 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
     """An answered call, from the dial: ring, actions, queue, agent, conversation, wrap-up."""
     env = sim.env
     c = cc.campaign
-    t0 = env.now
+    t0 = env._now
     cap = t0 + sim.max_call
     try:
         machine = cc.outcome == MACHINE
         answer_at = t0 + ring
         if sim.count_unanswered_only:
-            yield env.timeout(ring)
+            yield sleep(env, ring)
             answered(sim, cc)  # documented: D changes at the answer, so it is an event
         else:
             # as coded nothing happens in the engine at the answer itself: the answer and the
@@ -197,14 +198,14 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
         if reason != UNSET or end > cap:
             if end > cap:
                 end, reason = cap, TIMEOUT
-            yield env.timeout(end - env.now)
+            yield sleep(env, end - env._now)
             hangup(sim, cc, reason)
             return
-        if end > env.now:
-            yield env.timeout(end - env.now)
+        if end > env._now:
+            yield sleep(env, end - env._now)
 
         # ---- the queue
-        now = env.now
+        now = env._now
         cc.t_queue = now
         sim.seq += 1
         cc.key = (now, sim.seq)
@@ -221,11 +222,11 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
                 cc.wake = ev = env.event()
                 queue_mod.join(sim, queue, cc)
                 if deadline < INF:
-                    env.timeout(deadline - now, cc).callbacks.append(sim.queue_deadline)
+                    after(env, deadline - now, sim.queue_deadline, cc)
                 agent = yield ev
             else:
                 agent = None
-            now = env.now
+            now = env._now
             if agent is None:
                 if now >= cap:
                     cc.queue_exit = Q_CUT
@@ -245,32 +246,32 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
             delay = agent.answer_delay()
             missed = delay >= agent_ring_timeout or agent.miss() < agent.miss_p
             if not missed and now + delay < leave_at:
-                yield env.timeout(delay)
+                yield sleep(env, delay)
                 break
             if missed and cc.t_ring_missed != cc.t_ring_missed:  # NaN: the first missed ring
                 cc.t_ring_missed = now
             ring_end = now + agent_ring_timeout
             if leave_at <= ring_end:
-                yield env.timeout(leave_at - now)
+                yield sleep(env, leave_at - now)
                 agent_ring_over(sim, agent)
                 cc.queue_exit = Q_CUT if leave_at >= cap else Q_HANGUP_RINGING
                 hangup(sim, cc, TIMEOUT if leave_at >= cap else NORMAL)
                 return
-            yield env.timeout(agent_ring_timeout)
+            yield sleep(env, agent_ring_timeout)
             agent_ring_over(sim, agent)
-            now = env.now
+            now = env._now
             if sim.requeue:
                 cc.requeues += 1
                 continue
             cc.stranded = True  # alone in the bridge, hearing ringing
             cc.phase = P_STRANDED
-            yield env.timeout(leave_at - now)
+            yield sleep(env, leave_at - now)
             cc.queue_exit = Q_CUT if leave_at >= cap else Q_HANGUP_STRANDED
             hangup(sim, cc, TIMEOUT if leave_at >= cap else NORMAL)
             return
 
         # ---- conversation
-        now = env.now
+        now = env._now
         cc.phase = P_TALK
         agent.status = BUSY
         cc.t_agent_answer = now
@@ -281,12 +282,12 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
         reason = NORMAL
         if end > cap:
             end, reason = cap, TIMEOUT
-        yield env.timeout(end - now)
+        yield sleep(env, end - now)
         hangup(sim, cc, reason)
         cc.phase = P_AFTER
         delay = agent.wrap() + agent.reset() if sim.manual_reset else agent.wrap()
         if delay > 0:
-            yield env.timeout(delay)
+            yield sleep(env, delay)
         queue_mod.agent_available(sim, agent)
     except simpy.Interrupt:
         yield from _hung_up_by_stop(sim, cc)
@@ -295,7 +296,7 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
 def _hung_up_by_stop(sim: "Simulation", cc: Call):
     """The documented engine hangs up live calls on a stop request."""
     phase = cc.phase
-    if phase == P_RING or (phase == P_ACTIONS and sim.env.now < cc.t_answer):
+    if phase == P_RING or (phase == P_ACTIONS and sim.env._now < cc.t_answer):
         cc.t_answer = float("nan")  # hung up while still ringing
         hangup(sim, cc, CANCEL)
         return
@@ -316,7 +317,7 @@ def _hung_up_by_stop(sim: "Simulation", cc: Call):
         agent = sim.agents[cc.agent]
         delay = agent.wrap() + agent.reset() if sim.manual_reset else agent.wrap()
         if delay > 0:
-            yield sim.env.timeout(delay)
+            yield sleep(sim.env, delay)
         queue_mod.agent_available(sim, agent)
 
 
@@ -326,10 +327,10 @@ def flow_process(sim: "Simulation", cc: Call):
     t = cc.campaign.flow_time
     try:
         if t > 0:
-            yield sim.env.timeout(t)
+            yield sleep(sim.env, t)
     except simpy.Interrupt:
         pass
-    cc.t_hangup = sim.env.now
+    cc.t_hangup = sim.env._now
     cc.reason = NORMAL
     cc.result = SUCCESS
     campaigncall_done(sim, cc, True)

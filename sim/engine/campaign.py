@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
+from sim.engine.clock import after, sleep
 from sim.engine.resources import (
     ALL_DESTINATIONS,
     CANCEL,
@@ -64,7 +65,7 @@ def head_target(c: Campaign) -> Optional[object]:
 def first_step(sim: "Simulation", c: Campaign):
     """The loop's start: a process, as in VoIPbin (its start event runs before anything else at
     this time), that waits ``first_step`` and hands over to the chain of ``campaign_step``."""
-    yield sim.env.timeout(sim.timers.first_step)
+    yield sleep(sim.env, sim.timers.first_step)
     campaign_step(sim, c)
 
 
@@ -87,7 +88,7 @@ def campaign_step(sim: "Simulation", c: Campaign) -> None:
         if c.end_stop:
             execute_stop(sim, c)
             return
-        sim.env.timeout(timers.after_wait).callbacks.append(c.step)
+        after(sim.env, timers.after_wait, c.step)
         return
     queue = c.queue
     if queue is not None:
@@ -96,20 +97,20 @@ def campaign_step(sim: "Simulation", c: Campaign) -> None:
         dialing = c.dialing
         if not capacity_allows(sim.agent_side, available if available < page else page, c.sl,
                                dialing if dialing < page else page):
-            sim.env.timeout(timers.after_wait).callbacks.append(c.step)
+            after(sim.env, timers.after_wait, c.step)
             return
-    if target.__class__ is Target and sim.env.now - target.last_change < c.try_interval:
-        sim.env.timeout(timers.after_wait).callbacks.append(c.step)  # head-of-line blocking: no skipping
+    if target.__class__ is Target and sim.env._now - target.last_change < c.try_interval:
+        after(sim.env, timers.after_wait, c.step)  # head-of-line blocking: no skipping
         return
     dial(sim, c, target)
     if not c.execute:
         return  # the call could not be created: the campaign stops
-    sim.env.timeout(timers.after_dial).callbacks.append(c.step)
+    after(sim.env, timers.after_dial, c.step)
 
 
 def dial(sim: "Simulation", c: Campaign, head) -> Call:
     """Create the campaigncall, set the target progressing, count the attempt, place the call."""
-    now = sim.env.now
+    now = sim.env._now
     if head.__class__ is Target:
         target = c.retry.popleft()
     else:
@@ -167,7 +168,7 @@ def campaigncall_done(sim: "Simulation", cc: Call, success: bool) -> None:
     """The campaigncall is done: the target becomes done (success) or idle again (fail)."""
     c = cc.campaign
     target = cc.target
-    target.last_change = sim.env.now
+    target.last_change = sim.env._now
     if success:
         target.status = DONE
         c.n_done += 1
@@ -179,6 +180,9 @@ def campaigncall_done(sim: "Simulation", cc: Call, success: bool) -> None:
         c.n_done += 1
     else:
         target.status = IDLE  # exhausted targets stay idle; the selection no longer returns them
+    # the record keeps the call's plain fields; what only a live call needs can go now (a run
+    # keeps every call, so each byte kept is kept once per dial)
+    cc.target = cc.proc = cc.wake = cc.key = None
     c.live -= 1
     if c.status == STOPPING and not c.execute and c.live == 0:
         set_stop(sim, c)
@@ -236,7 +240,7 @@ def set_stop(sim: "Simulation", c: Campaign) -> None:
     if c.status == STOP:
         return
     c.status = STOP
-    c.end_time = sim.env.now
+    c.end_time = sim.env._now
     nxt = c.next_campaign
     if nxt is not None and sim.chain_next:
         start_campaign(sim, nxt)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from typing import TYPE_CHECKING
 
+from sim.engine.clock import after, sleep
 from sim.engine.resources import AVAILABLE, OFFLINE, RINGING, Agent, Call, Queue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -23,7 +24,7 @@ def agent_available(sim: "Simulation", agent: Agent) -> None:
         agent.status = OFFLINE
         return
     agent.status = AVAILABLE
-    agent.avail_since = sim.env.now
+    agent.avail_since = sim.env._now
     idx = agent.idx
     for q in agent.queues:
         avail = q.avail
@@ -41,7 +42,7 @@ def agent_unavailable(sim: "Simulation", agent: Agent, status: int, by_call: boo
         avail = q.avail
         del avail[bisect_left(avail, idx)]
     sim.spell_start.append(agent.avail_since)
-    sim.spell_end.append(sim.env.now)
+    sim.spell_end.append(sim.env._now)
     sim.spell_by_call.append(by_call)
 
 
@@ -57,7 +58,7 @@ def join(sim: "Simulation", q: Queue, cc: Call) -> None:
     cc.in_queue = True
     if not q.running:
         q.running = True
-        sim.env.timeout(sim.timers.queue_step).callbacks.append(q.step)
+        after(sim.env, sim.timers.queue_step, q.step)
 
 
 def leave(q: Queue, cc: Call) -> None:
@@ -79,7 +80,7 @@ def queue_step(sim: "Simulation", q: Queue) -> None:
     avail = q.avail
     env = sim.env
     if not avail:
-        env.timeout(sim.timers.queue_idle_step).callbacks.append(q.step)
+        after(env, sim.timers.queue_idle_step, q.step)
         return
     key = waiting.pop() if sim.newest_first else waiting.pop(0)
     cc = q.wait_calls.pop(key)
@@ -92,4 +93,4 @@ def queue_step(sim: "Simulation", q: Queue) -> None:
     agent = sim.agents[avail[n - m + int(q.choose() * m)]]
     agent_unavailable(sim, agent, RINGING, True)
     cc.wake.succeed(agent)
-    env.timeout(sim.timers.queue_step).callbacks.append(q.step)
+    after(env, sim.timers.queue_step, q.step)

@@ -243,12 +243,13 @@ class Call:
         "campaign", "target", "dest", "attempt", "t_dial", "outcome", "t_answer", "t_queue",
         "t_agent_ring", "t_agent_answer", "t_hangup", "t_ring_missed", "reason", "result", "agent", "stranded",
         "amd_hangup", "queue_exit", "requeues", "counted", "in_queue", "wake", "key", "phase",
-        "proc",
+        "proc", "target_idx",
     )
 
     def __init__(self, campaign, target: Target, dest: int, attempt: int, now: float):
         self.campaign = campaign
         self.target = target
+        self.target_idx = target.idx
         self.dest = dest
         self.attempt = attempt
         self.t_dial = now

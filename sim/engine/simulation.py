@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gc
 import math
+from functools import partial
+from operator import attrgetter
 from typing import Optional
 
 import numpy as np
@@ -62,6 +64,30 @@ def compile_actions(actions, speech_rate_wps: float, for_flow: bool) -> tuple[Op
     if all(k == A_TIME for k, _, _ in steps):
         return None, total
     return steps, total
+
+
+CALL_ATTRS = (
+    # the columns of the call records the engine writes, the Call attribute each comes from, dtype
+    ("campaign", "campaign.idx", np.int16),
+    ("target", "target_idx", np.int64),
+    ("destination_index", "dest", np.int8),
+    ("try_count", "attempt", np.int16),
+    ("t_dial", "t_dial", float),
+    ("outcome", "outcome", np.int8),
+    ("t_answer", "t_answer", float),
+    ("t_queue", "t_queue", float),
+    ("t_agent_ring", "t_agent_ring", float),
+    ("t_agent_answer", "t_agent_answer", float),
+    ("t_hangup", "t_hangup", float),
+    ("t_ring_missed", "t_ring_missed", float),
+    ("reason", "reason", np.int8),
+    ("result", "result", np.int8),
+    ("agent", "agent", np.int32),
+    ("stranded", "stranded", bool),
+    ("amd_hangup", "amd_hangup", bool),
+    ("queue_exit", "queue_exit", np.int8),
+    ("requeues", "requeues", np.int16),
+)
 
 
 class CalledParties:
@@ -202,6 +228,10 @@ class Simulation:
         self.max_call = sem.timers.max_call
         self.agent_ring_timeout = sem.timers.ring_timeout
         self._read_switches(sem)
+        # the call module's entry points, bound to this run (partial: no extra Python frame per
+        # call; campaign reaches them through sim, which keeps the import graph one-way)
+        self.place_call = partial(call_mod.place_call, self)
+        self.ring_out = partial(call_mod.ring_out, self)
         streams = Streams(scenario.seed, replication)
 
         # records and counters
@@ -278,12 +308,6 @@ class Simulation:
             queue_mod.leave(cc.campaign.queue, cc)
             cc.wake.succeed(None)
 
-    def ring_out(self, ev) -> None:
-        call_mod.ring_out(self, ev)
-
-    def place_call(self, cc) -> None:
-        call_mod.place_call(self, cc)
-
     def hangup(self, cc, reason: int) -> None:
         call_mod.hangup(self, cc, reason)
 
@@ -337,33 +361,19 @@ class Simulation:
         self.staffed = sum(n * max(0.0, min(e, w1) - max(s, w0)) for n, s, e in self.shifts)
         return self
 
+    def release(self) -> None:
+        """Drop this run's state. Callbacks bound to the run (queue and campaign steps, agent
+        resets) make reference cycles through it; clearing it lets reference counting free the
+        calls, agents and events at once instead of leaving them to the cyclic collector."""
+        self.__dict__.clear()
+
     def records(self) -> RunRecords:
         """The records of the finished run: plain columns, no engine objects."""
         calls = self.calls
         n = len(calls)
-        f = np.fromiter
         nan = math.nan
-        cols = {
-            "campaign": f((c.campaign.idx for c in calls), np.int16, n),
-            "target": f((c.target.idx for c in calls), np.int64, n),
-            "destination_index": f((c.dest for c in calls), np.int8, n),
-            "try_count": f((c.attempt for c in calls), np.int16, n),
-            "t_dial": f((c.t_dial for c in calls), float, n),
-            "outcome": f((c.outcome for c in calls), np.int8, n),
-            "t_answer": f((c.t_answer for c in calls), float, n),
-            "t_queue": f((c.t_queue for c in calls), float, n),
-            "t_agent_ring": f((c.t_agent_ring for c in calls), float, n),
-            "t_agent_answer": f((c.t_agent_answer for c in calls), float, n),
-            "t_hangup": f((c.t_hangup for c in calls), float, n),
-            "t_ring_missed": f((c.t_ring_missed for c in calls), float, n),
-            "reason": f((c.reason for c in calls), np.int8, n),
-            "result": f((c.result for c in calls), np.int8, n),
-            "agent": f((c.agent for c in calls), np.int32, n),
-            "stranded": f((c.stranded for c in calls), bool, n),
-            "amd_hangup": f((c.amd_hangup for c in calls), bool, n),
-            "queue_exit": f((c.queue_exit for c in calls), np.int8, n),
-            "requeues": f((c.requeues for c in calls), np.int16, n),
-        }
+        # a pass per column, each in C (map over an attrgetter): no Python frame per value
+        cols = {name: np.fromiter(map(attrgetter(attr), calls), dtype, n) for name, attr, dtype in CALL_ATTRS}
         # The queue's service_timeout fires once a queuecall has been in service (from the agent's
         # first ring) that long; as coded it changes nothing on the call (engine.md), so it is a
         # record, not an event of the simulation.
@@ -395,9 +405,23 @@ class Simulation:
 
 
 def simulate(scenario: Scenario, service_level: Optional[int] = None, replication: int = 0,
-             horizon: Optional[float] = None) -> RunRecords:
-    """Run one replication and return its records."""
-    return Simulation(scenario, service_level, replication, horizon).run().records()
+             horizon: Optional[float] = None, engine: type = None) -> RunRecords:
+    """Run one replication (of ``engine``, ``Simulation`` unless said) and return its records.
+
+    The cyclic garbage collector stays paused until the engine's objects are gone: they are
+    released by reference counting (``Simulation.release``), so no collector pass ever walks
+    a run's calls, which would cost time in proportion to the run's length."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        sim = (engine or Simulation)(scenario, service_level, replication, horizon).run()
+        rec = sim.records()
+        sim.release()
+        del sim
+    finally:
+        if was_enabled:
+            gc.enable()
+    return rec
 
 
 __all__ = ["Simulation", "simulate", "compile_actions", "RunRecords"]
