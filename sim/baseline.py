@@ -334,7 +334,9 @@ class Row:
     def describe(self) -> str:
         b, n = self.baseline["mean"], self.now["mean"]
         rel = f" ({(n - b) / abs(b) * 100:+.1f} %)" if b and not math.isnan(b) and not math.isnan(n) else ""
-        return (f"{self.metric} at service level {self.service_level}: {_g(b)} -> {_g(n)}{rel}, "
+        k = _scale(self.metric)
+        unit = " %" if k == 100 else ""
+        return (f"{self.metric} at service level {self.service_level}: {_g(b * k)}{unit} -> {_g(n * k)}{unit}{rel}, "
                 f"{self.test} t-test p {_p_eq(self.p)}, {CORRECTION_NAMES[self.correction]}-adjusted {_p_eq(self.p_adj)}" + (f"; {self.note}" if self.note else ""))
 
 
@@ -382,12 +384,12 @@ class CheckReport:
         head = (f"check {self.scenario} against {self.baseline_file}: {self.tests} tests "
                 f"({len({r.metric for r in self.rows})} metrics x {len({r.service_level for r in self.rows})} "
                 f"service levels), {self.test} t-test, {CORRECTION_NAMES[self.correction]} correction: "
-                f"family-wise false-alarm rate {bound}{self.alpha:g}")
+                f"family-wise false-alarm rate {bound}{self.alpha:g}; rates in percent, pp: percentage points")
         rows = [r for r in self.rows if all_rows or r.changed]
         table = pd.DataFrame([{
             "SL": r.service_level, "metric": r.metric,
-            "baseline": _ms(r.baseline), "now": _ms(r.now),
-            "change": _change(r.baseline["mean"], r.now["mean"]),
+            "baseline": _ms(r.baseline, r.metric), "now": _ms(r.now, r.metric),
+            "change": _change(r.baseline["mean"], r.now["mean"], r.metric),
             "p": _p(r.p), "p(adj)": _p(r.p_adj), "": r.status if r.status != "ok" else "",
         } for r in rows])
         lines = [head]
@@ -412,7 +414,7 @@ class CheckReport:
                         f"type=\"SignificantChange\">{escape(r.describe())}</failure>")
             elif r.status == "n/a":
                 body = f"<skipped message={quoteattr(r.note or 'not testable')}/>"
-            out = escape(f"baseline {_ms(r.baseline)}; now {_ms(r.now)}; p {_p(r.p)}; adjusted {_p(r.p_adj)}")
+            out = escape(f"baseline {_ms(r.baseline, r.metric)}; now {_ms(r.now, r.metric)}; p {_p(r.p)}; adjusted {_p(r.p_adj)}")
             cases.append(f"    <testcase classname={cls} name={name} time=\"0\">{body}"
                          f"<system-out>{out}</system-out></testcase>")
         skipped = sum(1 for r in self.rows if r.status == "n/a")
@@ -447,18 +449,30 @@ def _p_eq(p: float) -> str:
     return s.replace("<", "< ") if s.startswith("<") else f"= {s}"
 
 
-def _ms(s: dict) -> str:
+def _scale(metric: str) -> float:
+    """Text for people shows rates in percent (machine formats keep fractions)."""
+    from sim import registry
+
+    m = registry.BY_NAME.get(metric)
+    return 100.0 if m is not None and m.percent else 1.0
+
+
+def _ms(s: dict, metric: str = "") -> str:
     if s["n"] == 0 or math.isnan(s["mean"]):
         return "-"
+    k = _scale(metric)
     sd = s.get("sd", math.nan)
-    return f"{s['mean']:.4g}" + ("" if sd is None or math.isnan(sd) else f" (sd {sd:.2g})")
+    unit = " %" if k == 100 else ""
+    return f"{s['mean'] * k:.4g}{unit}" + ("" if sd is None or math.isnan(sd) else f" (sd {sd * k:.2g})")
 
 
-def _change(b: float, n: float) -> str:
+def _change(b: float, n: float, metric: str = "") -> str:
     if math.isnan(b) or math.isnan(n):
         return "-"
+    k = _scale(metric)
     d = n - b
-    return f"{d:+.4g}" + (f" ({d / abs(b) * 100:+.1f} %)" if b else "")
+    unit = " pp" if k == 100 else ""
+    return f"{d * k:+.4g}{unit}" + (f" ({d / abs(b) * 100:+.1f} %)" if b else "")
 
 
 def compare(baseline: dict, scenario, values: dict[int, dict[str, list[float]]], *,
