@@ -122,7 +122,7 @@ def test_scheduler_without_dask_executor_is_an_input_error(capsys):
 
 
 @pytest.mark.slow
-def test_several_scenarios_in_one_sweep_label_every_table(tmp_path):
+def test_several_scenarios_in_one_sweep_label_every_table(tmp_path, capsys):
     folder = tmp_path / "scenarios"
     folder.mkdir()
     text = DEFAULT.read_text()
@@ -132,6 +132,11 @@ def test_several_scenarios_in_one_sweep_label_every_table(tmp_path):
     out = tmp_path / "out"
     assert main(["run", str(folder), "--horizon", "20m", "--replications", "2", "--service-levels", "100,200",
                  "--out", str(out), "--format", "json"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    # one JSON shape for one scenario or many: the first scenario's keys at the top, each in "scenarios"
+    assert set(doc) == {"scenario", "seed", "replications", "results", "scenarios"}
+    assert [d["scenario"] for d in doc["scenarios"]] == ["cold-list-20-agents", "thirty-agents"]
+    assert {k: v for k, v in doc.items() if k != "scenarios"} == doc["scenarios"][0]
     for name in ("summary.csv", "replications.csv", "timeseries.csv"):
         df = pd.read_csv(out / name)
         assert list(dict.fromkeys(df["scenario"])) == ["cold-list-20-agents", "thirty-agents"], name

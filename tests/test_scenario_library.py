@@ -75,7 +75,8 @@ def test_scenario_runs_and_prints_the_contract_json(path, capsys, tmp_path, monk
     assert rc == 0, err
     doc = json.loads(out)
     scn = load_scenario(path)
-    assert set(doc) == {"scenario", "seed", "replications", "results"}
+    assert set(doc) == {"scenario", "seed", "replications", "results", "scenarios"}
+    assert doc["scenarios"] == [{k: v for k, v in doc.items() if k != "scenarios"}]
     assert doc["scenario"] == scn.name and doc["seed"] == scn.seed and doc["replications"] == 1
     assert [r["service_level"] for r in doc["results"]] == scn.sweep_levels()
     for r in doc["results"]:

@@ -139,10 +139,18 @@ def result_table(result) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def run_json(result) -> dict:
+    """``--format json``: one shape whatever the number of scenarios. ``scenarios`` lists one
+    object per scenario (``scenario``, ``seed``, ``replications``, ``results``); the first
+    scenario's keys are also at the top, so a script written for one scenario
+    (``doc["results"]``) reads the same output as before."""
+    each = [result_json(result, i) for i in range(len(result.scenarios))]
+    return {**each[0], "scenarios": each}
+
+
 def emit(result, fmt: str) -> None:
     if fmt == "json":
-        doc = result_json(result) if len(result.scenarios) == 1 else [result_json(result, i) for i in range(len(result.scenarios))]
-        print(json.dumps(doc, indent=2))
+        print(json.dumps(run_json(result), indent=2))
     elif fmt == "csv":
         sys.stdout.write(result.summary.to_csv(index=False))
     else:
