@@ -545,9 +545,8 @@ def run(
     if overrides:
         scenarios = [with_overrides(s, overrides) for s in scenarios]
     if horizon is not None:
-        horizon = parse_duration(horizon)
-        if horizon <= 0:
-            raise ValueError("horizon: expected a duration above 0")
+        if isinstance(horizon, str):  # "10m", "8h": as a scenario file writes it
+            horizon = parse_duration(horizon)
         for s in scenarios:
             check_horizon(s, horizon)
     if progress is None:
