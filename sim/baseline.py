@@ -138,7 +138,7 @@ def run_experiment(scenario, *, workers: int = 1, executor: Optional[str] = None
 
     levels = scenario.sweep_levels()
     tasks = [Task(0, sl, r) for sl in levels for r in range(scenario.replications)]
-    outs = run_tasks(scenario, tasks, workers=workers, executor=executor, scheduler=scheduler)
+    outs = run_tasks(scenario, tasks, workers=workers, executor=executor, scheduler=scheduler, label=scenario.name)
     values: dict[int, dict[str, list[float]]] = {sl: {m: [] for m in METRICS} for sl in levels}
     for o in outs:
         for m in METRICS:

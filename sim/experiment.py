@@ -212,9 +212,19 @@ class RunsFailed(RuntimeError):
 
 
 def run_tasks(scenario: Scenario, tasks: list[Task], *, workers: int = 1, executor: Optional[str] = None,
-              scheduler: Optional[str] = None, horizon: Optional[float] = None) -> list[RunOutput]:
-    """Run ``tasks`` of one scenario (``execute``); raise ``RunsFailed`` if any failed."""
-    outs = execute([scenario], tasks, workers=workers, executor=executor, scheduler=scheduler, horizon=horizon)
+              scheduler: Optional[str] = None, horizon: Optional[float] = None, progress: Optional[bool] = None,
+              label: str = "") -> list[RunOutput]:
+    """Run ``tasks`` of one scenario (``execute``); raise ``RunsFailed`` if any failed.
+
+    ``progress``: a bar labelled ``label`` (``None``: in a notebook or a terminal), as ``run`` shows."""
+    if progress is None:
+        progress = interactive()
+    tick, close = progress_bar(len(tasks), label=label) if progress else (None, lambda: None)
+    try:
+        outs = execute([scenario], tasks, workers=workers, executor=executor, scheduler=scheduler, horizon=horizon,
+                       on_result=tick)
+    finally:
+        close()
     failed = [o for o in outs if o.error is not None]
     if failed:
         lines = [f"service level {o.task.service_level}, replication {o.task.replication}: "
@@ -604,7 +614,7 @@ def interactive() -> bool:
     return "ipykernel" in sys.modules or sys.stderr.isatty()
 
 
-def progress_bar(total: int, initial: int = 0):
+def progress_bar(total: int, initial: int = 0, label: str = ""):
     """A bar (runs done, runs left, time left) in a notebook (``tqdm.auto``: a widget) or on a
     terminal's stderr; else nothing.
 
@@ -618,5 +628,6 @@ def progress_bar(total: int, initial: int = 0):
         warnings.simplefilter("ignore")
         from tqdm.auto import tqdm
 
-    bar = tqdm(total=total, initial=initial, unit="run", file=sys.stderr, dynamic_ncols=True, leave=False)
+    bar = tqdm(total=total, initial=initial, unit="run", file=sys.stderr, dynamic_ncols=True, leave=False,
+               desc=label or None)
     return (lambda _out: bar.update(1)), bar.close

@@ -503,7 +503,7 @@ def simulator(scenario, *, workers: int = 1, executor: Optional[str] = None, sch
     def evaluate(sl: int, reps: Iterable[int]) -> list[dict[str, float]]:
         """The metrics of replications ``reps`` at ``sl``; ``sim.experiment.RunsFailed`` if a run failed."""
         outs = run_tasks(scenario, [Task(0, sl, r) for r in reps], workers=workers, executor=executor,
-                         scheduler=scheduler, horizon=horizon)
+                         scheduler=scheduler, horizon=horizon, label=f"service level {sl}")
         return [o.metrics for o in outs]
 
     return evaluate

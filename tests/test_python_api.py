@@ -87,3 +87,18 @@ def test_progress_is_tqdm_auto_where_someone_watches(monkeypatch):
     monkeypatch.delitem(sys.modules, "ipykernel")
     if not sys.stderr.isatty():
         assert experiment.progress_bar(5)[0] is None
+
+
+def test_baseline_and_tune_runs_show_progress_where_someone_watches(scn, monkeypatch):
+    """run_tasks (under baseline, check and tune) ticks a bar per run when asked."""
+    ticks = []
+
+    def fake_bar(total, initial=0, label=""):
+        ticks.append(("open", total, label))
+        return (lambda o: ticks.append("tick")), (lambda: ticks.append("close"))
+
+    monkeypatch.setattr(experiment, "progress_bar", fake_bar)
+    tasks = [experiment.Task(0, 100, r) for r in range(3)]
+    short = scn.model_copy(update={"horizon": 300.0})
+    experiment.run_tasks(short, tasks, progress=True, label="baseline")
+    assert ticks[0] == ("open", 3, "baseline") and ticks.count("tick") == 3 and ticks[-1] == "close"
