@@ -15,12 +15,14 @@ from sim.scenario import Scenario, ScenarioError, load_scenario
 
 if TYPE_CHECKING:  # pragma: no cover
     from sim.experiment import ExperimentResult, run
+    from sim.policy_frontier import frontier
 
 __version__ = "0.1.0"
 ENGINE_VERSION = "voipbin-2bf22fa4e87d"
 """The VoIPbin snapshot whose behaviour the engine reproduces (docs/engine.md)."""
 
-__all__ = ["ExperimentResult", "Scenario", "ScenarioError", "load_scenario", "run", "__version__", "ENGINE_VERSION"]
+__all__ = ["ExperimentResult", "Scenario", "ScenarioError", "frontier", "load_scenario", "run", "__version__",
+           "ENGINE_VERSION"]
 
 
 def __getattr__(name: str):
@@ -30,4 +32,8 @@ def __getattr__(name: str):
         from sim import experiment
 
         return getattr(experiment, name)
+    if name == "frontier":
+        from sim.policy_frontier import frontier
+
+        return frontier
     raise AttributeError(f"module 'sim' has no attribute {name!r}")

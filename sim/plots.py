@@ -440,3 +440,61 @@ def standard_figures(
             figs["waits" + suffix] = waits(calls, scenario=scn, threshold=rules.get(scn, default).threshold)
     return figs
 
+
+
+POLICY_ORDER = ("voipbin", "documented", "progressive", "ratio", "adaptive", "predictive")
+
+
+def frontier(table: pd.DataFrame, *, cap: float, upper_bound: Optional[float] = None,
+             metric: str = "abandon_rate_regulatory", cap_label: Optional[str] = None) -> Figure:
+    """The pacing frontier (``frontier.csv``): per policy, throughput (left) and occupancy (right)
+    against the constraint metric, each knob value a point with 95 % intervals on both axes, the
+    cap, each policy's chosen point (a ring), and the throughput no dialer can beat."""
+    fig = Figure(figsize=(12, 5.2), layout="constrained")
+    axes = fig.subplots(1, 2)
+    if not len(table):
+        return _empty(fig, axes[0], "no runs")
+    policies = [p for p in POLICY_ORDER if p in set(table["policy"])] + sorted(
+        set(table["policy"]) - set(POLICY_ORDER))
+    # the region where the decision is: up to four times the cap, or the chosen points and a margin
+    xs = table[table["metric"] == metric]
+    chosen_x = xs[xs["chosen"].astype(bool)]["mean"].to_numpy(float) * 100
+    xmax = max(cap * 100 * 4, *(chosen_x * 1.5 if len(chosen_x) else [0.0]), 1.0)
+    for ax, ymetric in zip(axes, ("throughput_per_hour", "occupancy")):
+        yscale = 100.0 if registry.get(ymetric).percent else 1.0
+        for i, pol in enumerate(policies):
+            rows = table[table["policy"] == pol]
+            x = rows[rows["metric"] == metric].set_index("knob")
+            y = rows[rows["metric"] == ymetric].set_index("knob")
+            knobs = [k for k in x.index if k in y.index] if pol != "progressive" else list(x.index)
+            if not knobs:
+                continue
+            x, y = x.loc[knobs], y.loc[knobs]
+            xm = x["mean"].to_numpy(float) * 100
+            xlo = np.clip(x["ci_low"].to_numpy(float) * 100, 0, 100)
+            xhi = np.clip(x["ci_high"].to_numpy(float) * 100, 0, 100)
+            ym = y["mean"].to_numpy(float) * yscale
+            ylo = np.clip(y["ci_low"].to_numpy(float) * yscale, 0, np.inf)
+            yhi = y["ci_high"].to_numpy(float) * yscale
+            order = np.arange(len(xm))  # in knob order: the curve a sweep of the knob traces
+            slot = POLICY_ORDER.index(pol) if pol in POLICY_ORDER else i
+            color = SCENARIO_COLORS[slot % len(SCENARIO_COLORS)]
+            ax.errorbar(xm[order], ym[order],
+                        xerr=np.nan_to_num([np.maximum(xm - xlo, 0)[order], np.maximum(xhi - xm, 0)[order]]),
+                        yerr=np.nan_to_num([np.maximum(ym - ylo, 0)[order], np.maximum(yhi - ym, 0)[order]]),
+                        marker=MARKERS[slot % len(MARKERS)], ms=4, lw=1.4, capsize=2, color=color, label=pol)
+            chosen = x["chosen"].to_numpy(bool)
+            if chosen.any():
+                ax.plot(xm[chosen], ym[chosen], "o", ms=13, mfc="none", mec=color, mew=2)
+        ax.axvline(cap * 100, color="crimson", ls="--", lw=1.2, label=cap_label or registry.cap_label(cap))
+        if ymetric == "throughput_per_hour" and upper_bound:
+            ax.axhline(upper_bound, color="0.3", ls=":", lw=1.2, label="every agent talking all the time")
+        ax.set_xlabel(_axis_label(metric))
+        ax.set_ylabel(_axis_label(ymetric))
+        ax.set_xlim(0, xmax)
+        ax.set_ylim(bottom=0)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8, loc="lower right")
+    axes[0].set_title("Throughput against abandons: up and to the left is better", fontsize=10)
+    axes[1].set_title("Agent occupancy against abandons (ringed: best within the cap)", fontsize=10)
+    return fig

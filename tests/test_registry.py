@@ -120,5 +120,6 @@ def test_commands_are_the_listed_modules_in_order():
     names = [m.__name__.rsplit(".", 1)[1].rstrip("_") for m in cli.COMMANDS]
     assert list(sub.choices) == names, "a command per module, in the order of COMMANDS"
     assert names[:6] == ["run", "report", "validate", "tune", "baseline", "check"]
+    assert {"frontier", "import", "fit"} <= set(names)
     for module, p in zip(cli.COMMANDS, sub.choices.values()):
         assert p.get_default("func") is module.handle

@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from sim.cli import baseline, check, fit, import_, init, report, run, scenarios, tune, validate
+from sim.cli import baseline, check, fit, frontier, import_, init, report, run, scenarios, tune, validate
 from sim.cli.common import EXIT_FAIL, EXIT_INPUT, EXIT_OK, QUICK_ENV, InputError, quick
 from sim.scenario import ScenarioError
 
-COMMANDS = (run, report, validate, tune, baseline, check, import_, fit, init, scenarios)
+COMMANDS = (run, report, validate, tune, baseline, check, frontier, import_, fit, init, scenarios)
 """The command modules, in the order ``pacing-sim --help`` lists them."""
 
 __all__ = ["COMMANDS", "EXIT_FAIL", "EXIT_INPUT", "EXIT_OK", "InputError", "build_parser", "main"]

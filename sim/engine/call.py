@@ -75,7 +75,7 @@ def hangup(sim: "Simulation", cc: Call, reason: int) -> None:
 
 def answered(sim: "Simulation", cc: Call) -> None:
     cc.t_answer = sim.env._now
-    if sim.count_unanswered_only and cc.counted:
+    if cc.campaign.unanswered_only and cc.counted:
         cc.campaign.dialing -= 1  # documented: D counts calls not yet answered
         cc.counted = False
 
@@ -173,7 +173,7 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
     try:
         machine = cc.outcome == MACHINE
         answer_at = t0 + ring
-        if sim.count_unanswered_only:
+        if c.unanswered_only:
             yield sleep(env, ring)
             answered(sim, cc)  # documented: D changes at the answer, so it is an event
         else:

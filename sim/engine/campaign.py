@@ -95,8 +95,13 @@ def campaign_step(sim: "Simulation", c: Campaign) -> None:
         page = timers.page_size
         available = len(queue.avail)
         dialing = c.dialing
-        if not capacity_allows(sim.agent_side, available if available < page else page, c.sl,
-                               dialing if dialing < page else page):
+        pacer = c.pacer
+        if pacer is not None:
+            if not pacer.allows(available, dialing):  # D: unanswered calls for these policies
+                after(sim.env, timers.after_wait, c.step)
+                return
+        elif not capacity_allows(c.agent_side, available if available < page else page, c.sl,
+                                 dialing if dialing < page else page):
             after(sim.env, timers.after_wait, c.step)
             return
     if target.__class__ is Target and sim.env._now - target.last_change < c.try_interval:

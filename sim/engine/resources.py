@@ -219,6 +219,7 @@ class Campaign:
         "n_targets", "fresh", "masks", "uniform_mask", "usable", "retry", "max_try", "try_interval",
         "ring_timeout", "steps", "next_campaign", "start_at", "stop_at", "end_time", "n_done",
         "calls_live", "ever_started", "action_time", "flow_time", "select_all", "step",
+        "agent_side", "unanswered_only", "pacer",
     )
 
     def __init__(self, idx: int, name: str):
@@ -234,6 +235,9 @@ class Campaign:
         self.n_done = 0
         self.calls_live: set = set()
         self.ever_started = False
+        self.agent_side = True  # the service-level rule as coded (floor(A*SL/100) > D)
+        self.unanswered_only = False  # D counts only calls not yet answered
+        self.pacer = None  # a pacing policy other than VoIPbin's rule (sim.engine.pacing)
 
 
 class Call:

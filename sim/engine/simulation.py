@@ -18,6 +18,7 @@ import simpy
 
 from sim.engine import call as call_mod
 from sim.engine import campaign as campaign_mod
+from sim.engine import pacing as pacing_mod
 from sim.engine import queue as queue_mod
 from sim.engine.records import RunRecords
 from sim.engine.resources import (
@@ -27,6 +28,8 @@ from sim.engine.resources import (
     ALL_DESTINATIONS,
     AMD,
     AVAILABLE,
+    BUSY,
+    HUMAN,
     N_DESTINATIONS,
     NORMAL,
     OFFLINE,
@@ -197,6 +200,36 @@ def build_campaigns(scenario: Scenario, service_level: Optional[int], queues: li
     return campaigns
 
 
+def build_pacing(sim: "Simulation", scenario: Scenario) -> None:
+    """Each campaign's pacing: VoIPbin's rule (coded or documented) stays inline in the execute
+    loop; another policy is a ``sim.engine.pacing`` object, whose estimates (where it keeps any)
+    a small process refreshes every ``interval`` from the finished calls."""
+    for cm, c in zip(scenario.campaigns, sim.campaigns):
+        cfg = cm.pacing or scenario.engine.pacing
+        policy = cfg.policy or ("voipbin" if sim.agent_side else "documented")
+        c.agent_side = policy == "voipbin"
+        c.unanswered_only = sim.count_unanswered_only
+        if policy in ("voipbin", "documented") or c.queue is None or c.type_flow:
+            continue
+        c.unanswered_only = True  # the industry's dialers count the calls still ringing
+        members = [a for a in sim.agents if c.queue in a.queues]
+        c.pacer = pacing_mod.PACERS[policy](cfg, members)
+        if type(c.pacer).update is pacing_mod.Pacer.update:
+            continue  # nothing to estimate
+        reg = scenario.regulatory
+        deadline = None if cfg.drop == "abandon" else reg.allowed()  # seconds after the clock's start
+        stats = pacing_mod.CallStats(c, sim.calls, cfg.window, deadline, HUMAN, (RINGING, BUSY),
+                                     from_queue=reg.clock == "queue")
+        sim.env.process(_estimate(sim.env, c.pacer, stats, cfg.interval))
+
+
+def _estimate(env, pacer, stats, interval: float):
+    while True:
+        yield env.timeout(interval)
+        stats.advance(env.now)
+        pacer.update(env.now, stats)
+
+
 def _queue_step(sim: "Simulation", q: Queue):
     def step(_ev):
         queue_mod.queue_step(sim, q)
@@ -252,6 +285,7 @@ class Simulation:
         self.campaigns = build_campaigns(scenario, service_level, self.queues, sem)
         for c in self.campaigns:
             c.step = campaign_mod.stepper(self, c)
+        build_pacing(self, scenario)
         self.all_stopped = self.env.event()
         """Triggered when every campaign has stopped: the run ends then (see ``_end_run``)."""
         self._schedule(members_by_group)

@@ -84,15 +84,26 @@ def write_folder(result, out: str | os.PathLike, *, force: bool = False,
     """
     if not result.has_calls:
         raise ValueError("this result has no call records (calls.parquet); run with keep_calls=True, or with out=DIR")
+
+    def fill(folder: Path) -> None:
+        write_tables(result, folder)
+        if draw is not None:
+            draw(folder)
+
+    return build_atomically(out, fill, force=force)
+
+
+def build_atomically(out: str | os.PathLike, fill: Callable[[Path], object], *, force: bool = False) -> Path:
+    """Build a folder with ``fill(tmp)`` in a temporary sibling of ``out``, then rename it into
+    place; an existing ``out`` is refused unless ``force``, and then replaced only once the new
+    folder is complete. A failure (or an interrupt) leaves ``out`` as it was."""
     out = Path(out)
     check_target(out, force=force)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
     tmp.mkdir()
     try:
-        write_tables(result, tmp)
-        if draw is not None:
-            draw(tmp)
+        fill(tmp)
         _sync_tree(tmp)
         check_target(out, force=force)
         if out.exists():

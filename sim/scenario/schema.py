@@ -12,7 +12,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model, field_validator, model_validator
 
-from sim.scenario.types import Duration, Number, Probability, Rate, ServiceLevel
+from sim.scenario.types import Duration, Number, PositiveDuration, Probability, Rate, ServiceLevel
 from sim.units import DURATION_HELP, parse_duration
 from sim.world.distributions import Distribution, constant
 
@@ -103,6 +103,60 @@ class _EngineBase(_Model):
         return Semantics(timers=self.timers, **values)
 
 
+PACING_POLICIES = ("voipbin", "documented", "progressive", "ratio", "adaptive", "predictive")
+
+
+class Pacing(_Model):
+    """How many calls a campaign may have in flight (docs/engine.md, "Pacing policies").
+
+    ``policy`` unset: VoIPbin's service-level rule as the ``service_level_rule`` switch says.
+    ``voipbin`` / ``documented``: that rule as coded / as documented, whatever the switch.
+    The others are the dialers the industry runs, each with one knob: ``ratio`` its ``level``,
+    ``adaptive`` and ``predictive`` their ``target``.
+    """
+
+    policy: Optional[Literal[PACING_POLICIES]] = Field(  # type: ignore[valid-type]
+        default=None, description="voipbin, documented, progressive, ratio, adaptive or predictive; "
+        "null: VoIPbin's rule as the service_level_rule switch says")
+    level: Optional[Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)]] = Field(
+        default=None, description="ratio: unanswered calls per available agent; adaptive: the starting level")
+    target: Optional[Probability] = Field(
+        default=None, description="adaptive: the drop rate to hold; predictive: the largest chance of more "
+        "live answers than agents free within a ring time")
+    min_level: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = Field(
+        default=1.0, description="adaptive: the lowest level")
+    max_level: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = Field(
+        default=5.0, description="adaptive: the highest level")
+    step: Annotated[float, Field(gt=0, le=1000, allow_inf_nan=False)] = Field(
+        default=0.1, description="adaptive: how far the level moves at each update")
+    interval: Annotated[PositiveDuration, Field(ge=1.0)] = Field(
+        default=30.0, description="how often the adaptive level and the predictive estimates are updated (at least 1 s)")
+    window: PositiveDuration = Field(default=1800.0, description="adaptive: the moving window of the measured drop rate")
+    min_answers: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = Field(
+        default=20, description="adaptive: live answers in the window before a drop rate is trusted")
+    drop: Literal["regulatory", "abandon"] = Field(
+        default="regulatory", description="adaptive: what counts as a drop: not connected to an agent within the "
+        "regulatory deadline (regulatory) or never connected (abandon)")
+    prior_answer_rate: Probability = Field(
+        default=0.2, description="predictive: the live-answer rate assumed before calls end")
+    prior_ring_time: PositiveDuration = Field(
+        default=15.0, description="predictive: the time from dial to answer assumed before calls are answered")
+    prior_handle_time: PositiveDuration = Field(
+        default=180.0, description="predictive: the conversation length assumed before conversations end")
+    prior_weight: Annotated[float, Field(ge=0, le=1e6, allow_inf_nan=False)] = Field(
+        default=20.0, description="predictive: how many observations the assumptions count for")
+
+    @model_validator(mode="after")
+    def _knob(self):
+        if self.policy == "ratio" and self.level is None:
+            raise ValueError("the ratio policy needs level (unanswered calls per available agent, e.g. 1.5)")
+        if self.policy in ("adaptive", "predictive") and self.target is None:
+            raise ValueError(f"the {self.policy} policy needs target (a rate from 0 to 1, e.g. 0.03)")
+        if self.min_level > self.max_level:
+            raise ValueError(f"min_level {self.min_level:g} is above max_level {self.max_level:g}")
+        return self
+
+
 # The ``engine:`` block: the profile, one optional field per switch (null: the profile's value),
 # the timers; in this order (the order of ``scenario.resolved.yaml``).
 Engine = create_model(
@@ -112,6 +166,8 @@ Engine = create_model(
     profile=(Literal[PROFILES], "voipbin"),  # type: ignore[valid-type]
     **{name: (Optional[Literal[pair]], None) for name, pair in SWITCHES.items()},  # type: ignore[valid-type]
     timers=(Timers, Field(default_factory=Timers)),
+    pacing=(Pacing, Field(default_factory=Pacing, description="the pacing policy of every campaign that sets none "
+                          "(docs/engine.md, \"Pacing policies\")")),
 )
 
 
@@ -179,6 +235,7 @@ class Campaign(_Model):
     stop_at: Optional[Duration] = None
     """When a user asks the campaign to stop (``null``: never)."""
     actions: Annotated[list[Action], Field(max_length=1000)] = Field(default_factory=list)
+    pacing: Optional[Pacing] = Field(default=None, description="this campaign's pacing policy; null: engine.pacing")
 
 
 class Outplan(_Model):
