@@ -54,4 +54,14 @@ def with_overrides(scenario, overrides: Overrides):
     data = scenario.model_dump(mode="json", by_alias=True)
     source: Optional[str] = scenario.source_path
     base = str(Path(source).resolve().parent) if source and Path(source).exists() else None
-    return parse_scenario(data, source or "<scenario>", base, sets)
+    from sim.scenario.errors import ScenarioError
+
+    try:
+        return parse_scenario(data, source or "<scenario>", base, sets)
+    except ScenarioError as exc:  # say where the value came from in Python's words
+        import dataclasses
+
+        cli = "set on the command line: "
+        problems = [dataclasses.replace(p, origin="set in overrides: " + p.origin.removeprefix(cli))
+                    if p.origin.startswith(cli) else p for p in exc.problems]
+        raise ScenarioError(problems) from None
