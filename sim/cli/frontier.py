@@ -43,7 +43,12 @@ def add_parser(sub) -> None:
                     "it reaches within the cap, found as tune finds a service level. --switches also flips each "
                     "engine switch of VoIPbin's code to its documented value, one at a time: which single change "
                     "to VoIPbin recovers the most.",
-        epilog="example: pacing-sim frontier scenarios/default.yaml --replications 10 --workers 2 --out results/frontier")
+        epilog="""examples:
+  pacing-sim frontier                                          # the bundled default, every policy
+  pacing-sim frontier my-campaign.yaml --replications 10 --workers 2 --out results/frontier
+  pacing-sim frontier my-campaign.yaml --policies voipbin,ratio,predictive --max-abandon 3% --format json
+  pacing-sim frontier my-campaign.yaml --switches              # which single change to VoIPbin helps most""",
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file (default: the bundled default)")
     p.add_argument("--policies", type=_policies, metavar="P,P",
                    help="the policies to compare (default all: voipbin,documented,progressive,ratio,adaptive,predictive)")
