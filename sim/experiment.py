@@ -319,7 +319,17 @@ class ExperimentResult:
         self.outputs = outputs
         self.meta: dict[str, Any] = dict(meta or {})
         """How the sweep ran (executor, workers, timestamps, command line), for provenance."""
+        self.verdict_options: dict[str, Any] = {}
+        """The verdict's constraint (``metric``, ``limit``, ``min_occupancy``, ``objective``); unset
+        keys take ``sim.verdict.verdict``'s defaults (the scenario's ``regulatory.max_abandon``)."""
         self._cache: dict[str, pd.DataFrame] = {}
+
+    def verdict(self, scenario: int = 0, **options: Any) -> dict[str, Any]:
+        """The verdict on one scenario's sweep (``sim.verdict.verdict``): the level to run, or why none."""
+        from sim.verdict import verdict
+
+        opts = {k: v for k, v in {**self.verdict_options, **options}.items() if v is not None}
+        return verdict(self.summary, self.scenarios[scenario], **opts)
 
     @property
     def scenario(self) -> Scenario:
@@ -523,6 +533,7 @@ def run(
     voipbin_records: bool = False,
     allow_outside_targets: bool = False,
     raise_on_failure: bool = True,
+    verdict: Optional[dict[str, Any]] = None,
 ) -> ExperimentResult:
     """Run a scenario's experiment (or several scenarios') and return its tables.
 
@@ -594,6 +605,7 @@ def run(
         close()
     meta.update(finished=_utc_now(), wall_s=time.perf_counter() - t0)
     result = ExperimentResult(scenarios, tasks, outputs, meta)
+    result.verdict_options = dict(verdict or {})
     if out is not None:
         result.write(out, force=force, voipbin_records=voipbin_records)
         if not result.failures and checkpoint is not None:

@@ -92,10 +92,12 @@ def tradeoff(
     threshold: float = DEFAULT_THRESHOLD,
     scenarios: Optional[list[str]] = None,
     title: Optional[str] = None,
+    passes: Optional[dict[str, dict[int, bool]]] = None,
 ) -> Figure:
     """Abandon rate against occupancy: a point per service level (labelled), 95 % intervals on both
     axes, a line per scenario, and the regulatory cap ``limit`` as a dashed line (None: no line).
-    ``threshold`` (s) names the regulatory rule in the labels."""
+    ``threshold`` (s) names the regulatory rule in the labels. ``passes`` (scenario -> level ->
+    bool, e.g. from the verdict) marks each level that passes (filled green) or fails (red ring)."""
     fig = Figure(figsize=(8.5, 5.6), layout="constrained")
     ax = fig.add_subplot()
     names = scenarios or _scenarios(summary)
@@ -126,6 +128,16 @@ def tradeoff(
             label=scn,
             zorder=3,
         )
+        marks = (passes or {}).get(scn) or {}
+        if marks:
+            ok = both["service_level"].map(lambda v: marks.get(int(v))).to_numpy(object)
+            for want, style in ((True, dict(facecolor="#2a9d8f", edgecolor="#2a9d8f")),
+                                (False, dict(facecolor="none", edgecolor="tab:red"))):
+                sel = ok == want
+                if sel.any():
+                    ax.scatter(both["mean_x"][sel], both["mean_y"][sel], s=130, lw=1.6, zorder=5,
+                               label=("passes" if want else "fails") + (f" ({scn})" if len(names) > 1 else ""),
+                               **style)
         # one scenario: every level labelled; several: only the ends of each line, or labels pile up
         ends = {both["service_level"].iloc[0], both["service_level"].iloc[-1]}
         for k, r in enumerate(both.itertuples(index=False)):
@@ -162,23 +174,23 @@ def tradeoff(
     ax.set_xlabel(_axis_label(occupancy, threshold))
     ax.set_ylabel(_axis_label(abandon, threshold))
     ax.grid(alpha=0.3)
-    if len(names) > 1:
-        ax.legend(title="scenario", fontsize=8, loc="best")
+    if len(names) > 1 or passes:
+        ax.legend(title="scenario" if len(names) > 1 else None, fontsize=8, loc="best")
     return fig
 
 
 def levels(
     summary: pd.DataFrame,
     *,
-    metrics: tuple[str, ...] = ("throughput_per_hour", "occupancy", "abandon_rate"),
+    metrics: tuple[str, ...] = ("throughput_per_hour", "occupancy", "abandon_rate_regulatory"),
     scenarios: Optional[list[str]] = None,
     limit: Optional[float] = DEFAULT_MAX_ABANDON,
     threshold: float = DEFAULT_THRESHOLD,
     title: Optional[str] = None,
 ) -> Figure:
-    """Each metric against service level (throughput, occupancy and abandon rate by default), with
-    95 % intervals as error bars and a band; a line per scenario; the cap ``limit`` on the abandon
-    rates (None: no line)."""
+    """Each metric against service level (throughput, occupancy and the regulatory abandon rate by
+    default), with 95 % intervals as error bars and a band; a line per scenario; the cap ``limit``
+    on the regulatory abandon rate (None: no line), the only rate a regulator caps."""
     ncols = len(metrics) if len(metrics) <= 3 else (2 if len(metrics) == 4 else 3)
     nrows = -(-len(metrics) // ncols)
     fig = Figure(figsize=(4.6 * ncols, 4.0 * nrows), layout="constrained")
@@ -206,7 +218,7 @@ def levels(
                 capsize=2.5,
                 label=scn,
             )
-        if limit is not None and metric in ("abandon_rate", "abandon_rate_regulatory"):
+        if limit is not None and metric == "abandon_rate_regulatory":  # the cap is on the regulators' rate only
             ax.axhline(limit * 100, color="tab:red", ls="--", lw=1.1)
             ax.annotate(
                 f"{limit * 100:g} % cap",
@@ -322,6 +334,53 @@ def timeseries(
     return fig
 
 
+CAUSE_COLORS = {
+    "actions_before_queue": "#6d597a",
+    "queue_no_agent": "#e76f51",
+    "agent_ringing": "#f4a261",
+    "stranded": "#9b2226",
+    "amd_hangup": "#264653",
+    "wait_timeout": "#8d99ae",
+}
+
+
+def causes(summary: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD, scenarios: Optional[list[str]] = None) -> Figure:
+    """Why callers were abandoned, per service level: stacked bars of the abandoned live answers by
+    cause, as a share of live answers (so a bar's height is the abandon rate, pooled over the
+    replications), on the regulators' clock (left) and plain (right); a row per scenario."""
+    names = scenarios or _scenarios(summary)
+    fig = Figure(figsize=(12, 3.6 + 2.4 * max(len(names) - 1, 0)), layout="constrained")
+    fig.suptitle("Why callers are abandoned: each bar is the abandon rate, split by cause", fontweight="bold")
+    axes = fig.subplots(max(len(names), 1), 2, squeeze=False)
+    if not names:
+        return _empty(fig, axes[0][0], "no results")
+    for i, scn in enumerate(names):
+        rows = summary[summary["scenario"] == scn]
+        mean = rows.pivot_table(index="service_level", columns="metric", values="mean", aggfunc="first")
+        levels_ = [int(v) for v in mean.index]
+        x = np.arange(len(levels_))
+        answers = mean["human_answers"].to_numpy(float) if "human_answers" in mean else np.full(len(x), np.nan)
+        for j, (count, label) in enumerate((("abandoned_regulatory", registry.get("abandon_rate_regulatory").title(threshold)),
+                                            ("abandoned", "Plain abandon rate (never reached an agent)"))):
+            ax = axes[i][j]
+            bottom = np.zeros(len(x))
+            for c in registry.CAUSES:
+                col = f"{count}_{c}"
+                vals = mean[col].to_numpy(float) if col in mean else np.zeros(len(x))
+                share = np.nan_to_num(np.divide(vals, answers, out=np.zeros(len(x)), where=answers > 0)) * 100
+                ax.bar(x, share, bottom=bottom, color=CAUSE_COLORS[c], width=0.7,
+                       label=f"{c}: {registry.CAUSE_LABELS[c]}" if i == 0 and j == 0 else None)
+                bottom += share
+            ax.set_xticks(x, [str(v) for v in levels_])
+            ax.set_xlabel("Service level (%)")
+            ax.set_ylabel("% of live answers")
+            ax.set_title(label + (f"; scenario {scn}" if len(names) > 1 else ""), fontsize=9, color="0.35")
+            ax.set_ylim(0, max(float(bottom.max()) * 1.12, 1.0))
+            ax.grid(axis="y", alpha=0.3)
+    fig.legend(title="cause", loc="outside right center", fontsize=8)
+    return fig
+
+
 QUEUE_FATES = (
     # key, legend, colour; keys other than within/late are queue_exit values of the calls table
     ("within", "with an agent within {threshold} s", "#2a9d8f"),
@@ -339,11 +398,14 @@ def waits(
     scenario: Optional[str] = None,
     threshold: float = DEFAULT_THRESHOLD,
     max_wait: Optional[float] = None,
+    greeting: Optional[float] = None,
 ) -> Figure:
     """Queue waits of the people who answered, per service level (all replications pooled).
 
     Left: the share of them with an agent within x seconds of entering the queue (those who
     never reached one keep the curve below 100 %). Right: how each one left the queue.
+    ``greeting`` (the regulators' answer clock): the times run from the answer instead, and the
+    rule's line sits at greeting + threshold, so the campaign's actions show.
     """
     fig = Figure(figsize=(12, 5.0), layout="constrained")
     ax, bx = fig.subplots(1, 2, width_ratios=[1.35, 1])
@@ -359,17 +421,20 @@ def waits(
     if d.empty:
         _empty(fig, bx, "")
         return _empty(fig, ax, "no live answers reached the queue")
-    wait = (d["t_agent_answer"] - d["t_queue"]).to_numpy(float)
+    from_answer = greeting is not None and "t_answer" in d
+    start = d["t_answer"] if from_answer else d["t_queue"]
+    wait = (d["t_agent_answer"] - start).to_numpy(float)
+    deadline = threshold + (greeting if from_answer else 0.0)
     sl = d["service_level"].to_numpy(int)
     levels_ = sorted(set(sl))
     norm = Normalize(min(levels_), max(levels_) if max(levels_) > min(levels_) else min(levels_) + 1)
     connected = ~np.isnan(wait)
     top = max_wait if max_wait is not None else float(np.nanquantile(wait, 0.995)) * 1.05 if connected.any() else 10.0
-    top = max(top, threshold * 2)
+    top = max(top, deadline * 2)
     fates = np.full(len(d), "other", dtype=object)
     exits = d["queue_exit"].to_numpy(object) if "queue_exit" in d else np.full(len(d), "", dtype=object)
-    fates[connected & (wait <= threshold)] = "within"
-    fates[connected & (wait > threshold)] = "late"
+    fates[connected & (wait <= deadline)] = "within"
+    fates[connected & (wait > deadline)] = "late"
     for key in ("hangup_agent_ringing", "hangup_waiting", "hangup_stranded"):
         fates[~connected & (exits == key)] = key
     shares = {}
@@ -382,13 +447,12 @@ def waits(
         frac = np.searchsorted(w, grid, side="right") / max(int(mine.sum()), 1) * 100
         ax.plot(grid, frac, drawstyle="steps-post", color=color, lw=1.4, label=f"SL {level}")
         shares[level] = [float((fates[mine] == k).mean() * 100) for k, _, _ in QUEUE_FATES]
-    ax.axvline(threshold, color="tab:red", ls="--", lw=1.1)
-    ax.annotate(
-        f"{threshold:g} s rule", (threshold, 2), xytext=(4, 0), textcoords="offset points", fontsize=8, color="tab:red"
-    )
+    ax.axvline(deadline, color="tab:red", ls="--", lw=1.1)
+    rule = f"{threshold:g} s rule" + (f" ({greeting:g} s greeting + {threshold:g} s)" if from_answer else "")
+    ax.annotate(rule, (deadline, 2), xytext=(4, 0), textcoords="offset points", fontsize=8, color="tab:red")
     ax.set_xlim(0, top)
     ax.set_ylim(0, 100)
-    ax.set_xlabel("Wait from entering the queue to agent answer (s)")
+    ax.set_xlabel("From the answer to agent answer (s)" if from_answer else "Wait from entering the queue to agent answer (s)")
     ax.set_ylabel("Live answers with an agent by then (%)")
     ax.set_title(f"Cumulative distribution; scenario {scenario}", fontsize=9, color="0.35")
     ax.grid(alpha=0.3)
@@ -415,6 +479,7 @@ def standard_figures(
     ts: pd.DataFrame,
     calls: Optional[pd.DataFrame],
     rules: Optional[dict[str, Regulatory]] = None,
+    verdicts: Optional[list[dict]] = None,
 ) -> dict[str, Figure]:
     """The figures of a results folder, by file name (without ``.png``).
 
@@ -426,10 +491,23 @@ def standard_figures(
     default = registry.regulatory()
     first = rules.get(names[0], default) if names else default
     lim, thr = first.max_abandon, first.threshold
+    passes = None
+    if verdicts:
+        passes = {v.get("scenario"): {int(e["service_level"]): bool(e["passes"]) for e in v.get("levels", [])}
+                  for v in verdicts}
+        # the verdict's limit, as the user set it (--max-abandon), is the line the levels are judged by
+        if verdicts[0].get("metric") == "abandon_rate_regulatory" and verdicts[0].get("limit") is not None:
+            lim = float(verdicts[0]["limit"])
+    plain_marks = passes if verdicts and verdicts[0].get("metric") == "abandon_rate" else None
+    reg_marks = passes if verdicts and verdicts[0].get("metric") != "abandon_rate" else None
     figs: dict[str, Figure] = {
-        "tradeoff": tradeoff(summary, limit=lim, threshold=thr),
-        "tradeoff_regulatory": tradeoff(summary, abandon="abandon_rate_regulatory", limit=lim, threshold=thr),
+        # the plain rate is no regulator's measure: no cap line on it
+        "tradeoff": tradeoff(summary, limit=None, threshold=thr, passes=plain_marks,
+                             title="Plain abandon rate (callers who never reached an agent) against occupancy"),
+        "tradeoff_regulatory": tradeoff(summary, abandon="abandon_rate_regulatory", limit=lim, threshold=thr,
+                                        passes=reg_marks),
         "levels": levels(summary, limit=lim, threshold=thr),
+        "causes": causes(summary, threshold=thr),
     }
     if len(names) > 1:
         figs["comparison"] = comparison(summary, limit=lim, threshold=thr)
@@ -437,7 +515,9 @@ def standard_figures(
         suffix = "" if len(names) == 1 else "-" + slug(scn)
         figs["timeseries" + suffix] = timeseries(ts, scenario=scn)
         if calls is not None:
-            figs["waits" + suffix] = waits(calls, scenario=scn, threshold=rules.get(scn, default).threshold)
+            r = rules.get(scn, default)
+            figs["waits" + suffix] = waits(calls, scenario=scn, threshold=r.threshold,
+                                           greeting=r.greeting if r.clock == "answer" else None)
     return figs
 
 

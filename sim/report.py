@@ -21,12 +21,14 @@ from sim.registry import Regulatory
 
 CAPTIONS = {
     # {cap} and {threshold} are the scenario's (sim.registry.regulatory)
-    "tradeoff": "Abandon rate (live answers that never reached an agent) against agent occupancy, one point per "
-    "service level, with 95 % intervals on both axes. The dashed line is the {cap} % cap.",
-    "tradeoff_regulatory": "The same trade-off with the regulators' definition: a live answer not with an agent "
-    "within the threshold ({threshold} s) of entering the queue counts as abandoned. "
-    "VoIPbin has no {threshold}-second deadline, so this rate is much higher than the plain one.",
-    "levels": "Throughput, occupancy and abandon rate against service level; bars and bands are 95 % intervals.",
+    "tradeoff": "The plain abandon rate (live answers that never reached an agent; no regulator's measure, so no cap "
+    "line) against agent occupancy, one point per service level, with 95 % intervals on both axes.",
+    "tradeoff_regulatory": "The trade-off the regulators judge: a live answer not talking to {rule} counts as "
+    "abandoned. The dashed line is the {cap} % cap; filled green points pass the verdict's test (upper 95 % bound "
+    "within the cap), red rings fail. VoIPbin has no such deadline, so this rate is higher than the plain one.",
+    "causes": "Why callers were abandoned at each level: each bar is the abandon rate (share of live answers, "
+    "pooled over the replications), split by cause, on the regulators' clock (left) and plain (right).",
+    "levels": "Throughput, occupancy and the regulatory abandon rate (with the {cap} % cap) against service level; bars and bands are 95 % intervals.",
     "comparison": "The scenarios of this sweep side by side.",
     "timeseries": "One run per service level over the simulated day: live calls, available agents and callers "
     "waiting (time-weighted means over each interval), and abandons in each interval.",
@@ -35,6 +37,9 @@ CAPTIONS = {
 }
 
 CSS = """
+.verdict{border-left:6px solid #999;padding:.3em 1em;margin:.6em 0;background:#fafafa}
+.verdict.ok{border-color:#2a9d8f}.verdict.bad{border-color:#c0392b}.verdict .answer{font-size:1.2em;font-weight:bold}
+td.ok{background:#e3f4f1}td.bad{background:#fbe9e7}
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:2em auto;max-width:1100px;color:#222;
 line-height:1.45;padding:0 1em}
 h1{font-size:1.6em;margin-bottom:.2em}h2{font-size:1.25em;margin-top:1.8em;border-bottom:1px solid #ddd}
@@ -283,22 +288,54 @@ def definitions_section(rules: Regulatory) -> str:
     """What each column of the headline table means (from ``sim.registry``), the cap, the files."""
     pairs = [(m.report_heading(rules.threshold), escape(m.definition)) for m in registry.REPORT]
     pairs.append((registry.cap_label(rules.max_abandon),
-                  escape(f"no more than {rules.max_abandon * 100:g} % of live answers abandoned; the regulatory "
-                         f"threshold is {rules.threshold:g} s")))
+                  escape(f"no more than {rules.max_abandon * 100:g} % of live answers abandoned, a live answer "
+                         f"being abandoned unless it is talking to {rules.describe()}")))
     return (_kv(pairs) + "<p class='muted'>Files of this folder: summary.csv, replications.csv, timeseries.csv, "
             "calls.parquet, scenario.resolved.yaml, provenance.json, plots/. Every metric: docs/metrics.md.</p>")
 
 
-def html(tables, images: dict[str, bytes]) -> str:
-    """The report page for ``tables`` (``sim.results.Tables``) and its PNG figures (name -> bytes)."""
+def verdict_section(verdicts: list[dict]) -> str:
+    """The answer first: the level to run (or that none qualifies), the reason, each level's status."""
+    out = []
+    for v in verdicts:
+        sl = v.get("recommended_service_level")
+        name = escape(str(v.get("scenario") or ""))
+        head = (f"Run service level {sl}" if sl is not None else "No service level of the sweep qualifies")
+        limit = v.get("limit")
+        rule = (f"{escape(str(v.get('metric')))}'s upper 95 % bound within {limit * 100:g} %" if limit is not None else "")
+        if v.get("min_occupancy") is not None:
+            rule += f", occupancy's lower bound at least {v['min_occupancy'] * 100:g} %"
+        cls = "ok" if sl is not None else "bad"
+        cells = "".join(f"<td class='{'ok' if e.get('passes') else 'bad'}'>{e['service_level']}: "
+                        f"{'passes' if e.get('passes') else escape(str(e.get('status')))}</td>"
+                        for e in v.get("levels", []))
+        causes = ", ".join(f"{escape(c)} {share * 100:.0f} %" for c, share in (v.get("causes") or {}).items() if share)
+        out.append(
+            f"<div class='verdict {cls}'><p class='answer'>{name + ': ' if len(verdicts) > 1 else ''}{head}</p>"
+            f"<p class='muted'>{rule}</p><p>{escape(str(v.get('reason') or ''))}</p>"
+            + (f"<p class='muted'>Causes of the abandons at service level {v.get('causes_service_level')}: {causes}"
+               "</p>" if causes else "")
+            + f"<div class='scroll'><table><tr>{cells}</tr></table></div></div>"
+        )
+    return "".join(out)
+
+
+def html(tables, images: dict[str, bytes], verdicts: Optional[list[dict]] = None) -> str:
+    """The report page for ``tables`` (``sim.results.Tables``) and its PNG figures (name -> bytes);
+    ``verdicts``: the verdict on each scenario's sweep (``sim.verdict``), shown first."""
     summary, reps, prov, docs = tables.summary, tables.replications, tables.provenance, tables.scenarios
     names = list(dict.fromkeys(reps["scenario"])) if len(reps) else [d.get("name") for d in docs]
     rules = {d.get("name"): registry.regulatory(d) for d in docs}
     first = rules.get(names[0], registry.regulatory()) if names else registry.regulatory()
-    words = {"cap": f"{first.max_abandon * 100:g}", "threshold": f"{first.threshold:g}"}
+    if verdicts is None:
+        verdicts = tables.verdicts() if hasattr(tables, "verdicts") else []
+    cap = verdicts[0]["limit"] if verdicts and verdicts[0].get("limit") is not None else first.max_abandon
+    words = {"cap": f"{cap * 100:g}", "threshold": f"{first.threshold:g}", "rule": first.describe()}
     title = "pacing-sim report: " + ", ".join(str(n) for n in names)
     body = [
         f"<h1>{escape(title)}</h1>",
+        "<h2>Verdict</h2>",
+        verdict_section(verdicts) or "<p>(no verdict: no finished runs)</p>",
         f"<p class='muted'>What the campaign does to the agents and to the people called, at each service level. "
         f"Generated from the tables of this results folder; the sweep finished {escape(_when(prov.get('finished')))}.</p>",
         failures_section(reps),

@@ -512,8 +512,8 @@ def simulator(scenario, *, workers: int = 1, executor: Optional[str] = None, sch
 def tune(
     scenario=None,
     *,
-    max_abandon: float = 0.03,
-    metric: str = "abandon_rate",
+    max_abandon: Optional[float] = None,
+    metric: str = "abandon_rate_regulatory",
     min_occupancy: Optional[float] = None,
     objective: str = "throughput_per_hour",
     range: Optional[tuple[Optional[int], Optional[int]]] = None,  # the CLI's --range
@@ -532,6 +532,9 @@ def tune(
     """Find the service level with the best ``objective`` whose ``metric``'s upper 95 % bound is
     within ``max_abandon`` (and whose occupancy's lower bound reaches ``min_occupancy``).
 
+    ``metric`` is ``abandon_rate_regulatory`` by default (the regulators' clock); ``max_abandon``
+    defaults to the scenario's ``regulatory.max_abandon`` (3 % unless it says otherwise).
+
     ``range`` is ``(low, high)``, either end None for open (default ``(0, None)``: widen upward
     until the constraint binds). ``replications`` (default: the scenario's, at least 2) is the first batch at
     each level; an undecided level gets more, doubling up to ``max_replications`` (default 4x).
@@ -544,6 +547,10 @@ def tune(
         raise TuneError(f"metric must be one of {', '.join(CONSTRAINT_METRICS)}; got {metric!r}")
     if objective not in OBJECTIVES:
         raise TuneError(f"objective must be one of {', '.join(OBJECTIVES)}; got {objective!r}")
+    if max_abandon is None:
+        from sim import registry
+
+        max_abandon = registry.regulatory(scenario).max_abandon
     if not (0 <= max_abandon <= 1):
         raise TuneError(f"max_abandon is a rate from 0 to 1 (0.03 for 3 %); got {max_abandon!r}")
     if min_occupancy is not None and not (0 <= min_occupancy <= 1):

@@ -105,6 +105,7 @@ def verdict(
     limit: Optional[float] = None,
     min_occupancy: Optional[float] = None,
     objective: Optional[str] = None,
+    name: Optional[str] = None,
 ) -> dict[str, Any]:
     """The verdict on a sweep: a JSON-ready dict.
 
@@ -123,7 +124,7 @@ def verdict(
     reg = getattr(scenario, "regulatory", None)
     if limit is None:
         limit = float(reg.max_abandon) if reg is not None else DEFAULT_LIMIT
-    name = getattr(scenario, "name", None)
+    name = getattr(scenario, "name", None) if name is None else name
     levels = levels_of(summary, name)
 
     table = []
@@ -183,6 +184,22 @@ def _causes(stats: dict[str, dict], metric: str) -> tuple[dict[str, float], dict
     total = sum(known.values())
     shares = {c: (known.get(c, 0.0) / total if total > 0 else 0.0) for c in CAUSES}
     return shares, {c: (None if _nan(v) else v) for c, v in counts.items()}
+
+
+def verdict_from_document(summary, doc: dict, **options: Any) -> dict[str, Any]:
+    """The verdict from a results folder's tables: the scenario as its resolved document (validated
+    again for the reason's details; if it no longer validates, judged on the figures alone)."""
+    from sim import registry
+    from sim.scenario.schema import Scenario
+
+    try:
+        scenario = Scenario.model_validate(doc)
+    except Exception:  # noqa: BLE001  (a folder from another version: the figures still judge)
+        scenario = None
+    opts = {k: v for k, v in options.items() if v is not None}
+    if scenario is None and "limit" not in opts:
+        opts["limit"] = registry.regulatory(doc).max_abandon
+    return verdict(summary, scenario, name=doc.get("name"), **opts)
 
 
 # --------------------------------------------------------------------------- words
@@ -479,4 +496,4 @@ def _mean(s: Optional[dict]) -> float:
 
 
 __all__ = ["CAUSE_PHRASES", "CONSTRAINT_METRICS", "OBJECTIVES", "describe_dist", "drivers", "level_status",
-           "levels_of", "lower_status", "upper_status", "verdict"]
+           "levels_of", "lower_status", "upper_status", "verdict", "verdict_from_document"]

@@ -44,7 +44,28 @@ def add_parser(sub) -> None:
     p.add_argument("--voipbin-records", action="store_true",
                    help="with --out: also write each run's calls as VoIPbin records (calls, campaigncalls, queuecalls, "
                    "and the configuration) in DIR/voipbin/<scenario>/sl<SL>-r<R>/, for pacing-sim fit and import")
+    add_verdict_options(p)
     p.set_defaults(func=handle)
+
+
+def add_verdict_options(p) -> None:
+    """The verdict's constraint, as ``tune`` takes it."""
+    from sim.cli.common import parse_rate
+    from sim.verdict import CONSTRAINT_METRICS, DEFAULT_METRIC
+
+    g = p.add_argument_group("verdict", "which service level of the sweep to run: the most conversations an hour "
+                             "whose constraint metric's upper 95 % bound is within the limit")
+    g.add_argument("--max-abandon", type=parse_rate, metavar="RATE",
+                   help="the limit: 0.03 or 3%% (default: the scenario's regulatory.max_abandon, 3 %%)")
+    g.add_argument("--metric", choices=CONSTRAINT_METRICS, default=DEFAULT_METRIC,
+                   help="the constrained metric (default %(default)s)")
+    g.add_argument("--min-occupancy", type=parse_rate, metavar="SHARE",
+                   help="also require occupancy's lower 95 %% bound to reach this (e.g. 0.7)")
+
+
+def verdict_options(args: argparse.Namespace) -> dict:
+    return {"metric": getattr(args, "metric", None), "limit": getattr(args, "max_abandon", None),
+            "min_occupancy": getattr(args, "min_occupancy", None)}
 
 
 def handle(args: argparse.Namespace) -> int:
@@ -72,7 +93,8 @@ def handle(args: argparse.Namespace) -> int:
     try:
         result = run_sweep(scenarios, workers=args.workers, executor=executor, scheduler=args.scheduler, out=out,
                            force=args.force, progress=True, command=getattr(args, "argv", None),
-                           voipbin_records=args.voipbin_records, raise_on_failure=False)
+                           voipbin_records=args.voipbin_records, raise_on_failure=False,
+                           verdict=verdict_options(args))
     except ResultsFolderError as exc:
         raise InputError(str(exc).replace("force=True", "--force")) from None
     except (KeyboardInterrupt, WorkerLost) as exc:
@@ -100,15 +122,23 @@ def result_json(result, scenario_index: int = 0) -> dict:
     """The contract's JSON: every metric of its table, then the counts behind the rates."""
     from sim.registry import ALL
 
+    from sim.abandons import CAUSES
+
     scn = result.scenarios[scenario_index]
     summary = result.metric_summary(scenario_index)
     reps = max((t.replication for t in result.tasks if t.scenario == scenario_index), default=-1) + 1
+
+    def causes(ms: dict) -> dict:
+        """Mean count per replication of each cause, for each abandon count."""
+        return {count: {c: ms[f"{count}_{c}"]["mean"] for c in CAUSES} for count in ("abandoned", "abandoned_regulatory")}
+
     return jsonable({
         "scenario": scn.name,
         "seed": scn.seed,
         "replications": reps,
+        "verdict": result.verdict(scenario_index),
         "results": [
-            {"service_level": sl, "metrics": {m: summary[sl][m] for m in ALL}}
+            {"service_level": sl, "metrics": {m: summary[sl][m] for m in ALL}, "causes": causes(summary[sl])}
             for sl in summary
         ],
     })
@@ -132,6 +162,7 @@ def result_table(result) -> str:
                 row[m.heading(threshold)] = summary_interval(ms[m.name], spec=f".{m.digits}f", scale=m.scale)
             rows.append(row)
         prof = scn.engine.profile
+        lines += verdict_lines(result.verdict(si))
         lines.append(f"{scn.name}: {reps} replications per service level, seed {scn.seed}, engine profile {prof}; "
                      "mean ± half-width of the 95 % interval")
         lines.append(pd.DataFrame(rows).to_string(index=False) if rows else "(no finished runs)")
@@ -146,6 +177,19 @@ def run_json(result) -> dict:
     (``doc["results"]``) reads the same output as before."""
     each = [result_json(result, i) for i in range(len(result.scenarios))]
     return {**each[0], "scenarios": each}
+
+
+def verdict_lines(v: dict) -> list[str]:
+    """The verdict as the table output's first lines: the answer, then the reason, wrapped."""
+    import textwrap
+
+    sl = v["recommended_service_level"]
+    head = (f"VERDICT: run service level {sl}" if sl is not None else "VERDICT: no service level of the sweep qualifies")
+    limit = f"{v['limit'] * 100:g} %"
+    head += f" ({v['metric']} upper 95 % bound <= {limit}"
+    head += f", occupancy lower bound >= {v['min_occupancy'] * 100:g} %)" if v.get("min_occupancy") is not None else ")"
+    marks = "  ".join(f"{e['service_level']} {'pass' if e['passes'] else 'fail'}" for e in v["levels"])
+    return [head, *textwrap.wrap(v["reason"], 100, break_on_hyphens=False), f"levels: {marks}", ""]
 
 
 def emit(result, fmt: str) -> None:

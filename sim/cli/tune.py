@@ -39,9 +39,11 @@ def add_parser(sub) -> None:
   pacing-sim tune my-campaign.yaml --max-abandon 0.03 --min-occupancy 0.7 --objective occupancy --format json""",
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("scenario", nargs="?", metavar="SCENARIO", help="scenario file (default: the bundled default)")
-    p.add_argument("--max-abandon", type=parse_rate, default=0.03, metavar="RATE",
-                   help="the limit on the constraint metric's upper 95 %% bound: 0.03 or 3%% (default 0.03)")
-    p.add_argument("--metric", choices=CONSTRAINT_METRICS, default="abandon_rate", help="the constrained metric")
+    p.add_argument("--max-abandon", type=parse_rate, metavar="RATE",
+                   help="the limit on the constraint metric's upper 95 %% bound: 0.03 or 3%% (default: the scenario's "
+                        "regulatory.max_abandon, 3 %%)")
+    p.add_argument("--metric", choices=CONSTRAINT_METRICS, default="abandon_rate_regulatory",
+                   help="the constrained metric (default %(default)s: the regulators' clock)")
     p.add_argument("--min-occupancy", type=parse_rate, metavar="SHARE",
                    help="also require occupancy's lower 95 %% bound to reach this (e.g. 0.7)")
     p.add_argument("--objective", choices=OBJECTIVES, default="throughput_per_hour", help="what to maximise")

@@ -10,6 +10,8 @@ from sim.format import slug  # noqa: F401  (the results folder's file names; re-
 
 SUMMARY, REPLICATIONS, CALLS, TIMESERIES = "summary.csv", "replications.csv", "calls.parquet", "timeseries.csv"
 SCENARIO, PROVENANCE, REPORT, PLOTS = "scenario.resolved.yaml", "provenance.json", "report.html", "plots"
+VERDICT = "verdict.json"
+"""The verdict on the sweep (``sim.verdict``): one object, or a list of them with several scenarios."""
 SCENARIOS_DIR = "scenarios"
 """With several scenarios, each one's resolved file is in ``scenarios/<name>.resolved.yaml``."""
 

@@ -22,6 +22,7 @@ from sim.results.paths import (
     SCENARIOS_DIR,
     SUMMARY,
     TIMESERIES,
+    VERDICT,
     ResultsFolderError,
     atomic_write_bytes,
     atomic_write_text,
@@ -32,6 +33,7 @@ WAIT_COLUMNS = [
     "service_level",
     "replication",
     "outcome",
+    "t_answer",
     "t_queue",
     "t_agent_answer",
     "t_hangup",
@@ -51,6 +53,14 @@ class Tables:
     provenance: dict = field(default_factory=dict)
     scenarios: list[dict] = field(default_factory=list)
     """The resolved scenario documents (plain dicts, as in the YAML files)."""
+    verdict_options: dict = field(default_factory=dict)
+    """The verdict's constraint as the sweep was judged (``verdict.json``: metric, limit, ...)."""
+
+    def verdicts(self) -> list[dict]:
+        """The verdict on each scenario's sweep, judged again from the summary table."""
+        from sim.verdict import verdict_from_document
+
+        return [verdict_from_document(self.summary, d, **self.verdict_options) for d in self.scenarios]
 
 
 def read_folder(folder: str | os.PathLike, *, all_calls: bool = False) -> Tables:
@@ -92,7 +102,17 @@ def read_folder(folder: str | os.PathLike, *, all_calls: bool = False) -> Tables
             docs.append(doc)
     order = list(dict.fromkeys(reps["scenario"]))
     docs.sort(key=lambda d: order.index(d.get("name")) if d.get("name") in order else len(order))
-    return Tables(csv(SUMMARY), reps, csv(TIMESERIES), calls, prov, docs)
+    options: dict = {}
+    if (folder / VERDICT).is_file():
+        try:
+            stored = json.loads((folder / VERDICT).read_text(encoding="utf-8"))
+            first = stored[0] if isinstance(stored, list) and stored else stored
+            if isinstance(first, dict):
+                options = {k: first.get(k) for k in ("metric", "limit", "min_occupancy", "objective")
+                           if first.get(k) is not None}
+        except (ValueError, OSError):
+            options = {}
+    return Tables(csv(SUMMARY), reps, csv(TIMESERIES), calls, prov, docs, options)
 
 
 def render(folder: str | os.PathLike) -> list[Path]:
@@ -102,7 +122,8 @@ def render(folder: str | os.PathLike) -> list[Path]:
     folder = Path(folder)
     tables = read_folder(folder)
     rules = {d.get("name"): registry.regulatory(d) for d in tables.scenarios}
-    figures = plots.standard_figures(tables.summary, tables.timeseries, tables.calls, rules)
+    verdicts = tables.verdicts()
+    figures = plots.standard_figures(tables.summary, tables.timeseries, tables.calls, rules, verdicts)
     (folder / PLOTS).mkdir(exist_ok=True)
     images: dict[str, bytes] = {}
     written = []
@@ -114,7 +135,7 @@ def render(folder: str | os.PathLike) -> list[Path]:
     for stale in (folder / PLOTS).glob("*.png"):
         if stale.stem not in figures:
             stale.unlink()
-    atomic_write_text(folder / REPORT, report.html(tables, images))
+    atomic_write_text(folder / REPORT, report.html(tables, images, verdicts))
     written.append(folder / REPORT)
     return written
 

@@ -23,6 +23,7 @@ from sim.results.paths import (
     SCENARIOS_DIR,
     SUMMARY,
     TIMESERIES,
+    VERDICT,
     check_target,
     slug,
 )
@@ -72,6 +73,11 @@ def write_tables(result, folder: Path) -> None:
                 resolved_yaml(scn), encoding="utf-8"
             )
     (folder / PROVENANCE).write_text(json.dumps(provenance(result), indent=2) + "\n", encoding="utf-8")
+    from sim.format import jsonable
+
+    verdicts = [jsonable(result.verdict(i)) for i in range(len(result.scenarios))]
+    (folder / VERDICT).write_text(json.dumps(verdicts[0] if len(verdicts) == 1 else verdicts, indent=2) + "\n",
+                                  encoding="utf-8")
 
 
 def write_folder(result, out: str | os.PathLike, *, force: bool = False,
