@@ -75,12 +75,13 @@ def test_scenario_runs_and_prints_the_contract_json(path, capsys, tmp_path, monk
     assert rc == 0, err
     doc = json.loads(out)
     scn = load_scenario(path)
-    assert set(doc) == {"scenario", "seed", "replications", "results", "scenarios"}
+    assert set(doc) == {"scenario", "seed", "replications", "verdict", "results", "scenarios"}
     assert doc["scenarios"] == [{k: v for k, v in doc.items() if k != "scenarios"}]
+    assert set(doc["verdict"]) >= {"metric", "limit", "recommended_service_level", "reason", "causes"}
     assert doc["scenario"] == scn.name and doc["seed"] == scn.seed and doc["replications"] == 1
     assert [r["service_level"] for r in doc["results"]] == scn.sweep_levels()
     for r in doc["results"]:
-        assert set(r) == {"service_level", "metrics"}
+        assert set(r) == {"service_level", "metrics", "causes"}
         assert set(CONTRACT_METRICS) <= set(r["metrics"]), f"missing: {set(CONTRACT_METRICS) - set(r['metrics'])}"
         for name, s in r["metrics"].items():
             assert set(s) == SUMMARY_KEYS, f"{name}: {sorted(s)}"
