@@ -32,12 +32,12 @@ SMALL = ["--horizon", "30m", "--replications", "5", "--service-levels", "100,400
 @pytest.fixture(scope="module")
 def base_file(tmp_path_factory):
     path = tmp_path_factory.mktemp("baseline") / "base.json"
-    assert main(["baseline", "scenarios/default.yaml", "-o", str(path), *SMALL]) == 0
+    assert main(["baseline", "tests/data/golden_scenario.yaml", "-o", str(path), *SMALL]) == 0
     return path
 
 
 def check(base_file, *extra) -> int:
-    return main(["check", "scenarios/default.yaml", "--baseline", str(base_file), *SMALL, *extra])
+    return main(["check", "tests/data/golden_scenario.yaml", "--baseline", str(base_file), *SMALL, *extra])
 
 
 # ----------------------------------------------------------------------------- the file
@@ -109,7 +109,7 @@ def test_corrupt_missing_or_incomparable_baselines_exit_2(base_file, tmp_path, c
         err = capsys.readouterr().err
         assert "Traceback" not in err and str(path) in err, (name, err)
     # other service levels
-    assert main(["check", "scenarios/default.yaml", "--baseline", str(base_file), "--horizon", "30m",
+    assert main(["check", "tests/data/golden_scenario.yaml", "--baseline", str(base_file), "--horizon", "30m",
                  "--replications", "5", "--service-levels", "100,200"]) == 2
     assert "service levels" in capsys.readouterr().err
     # a metric the baseline lacks
@@ -164,7 +164,7 @@ def test_false_alarm_rate_over_independent_seeds_is_near_alpha():
     opts = ["horizon=20m", "replications=5", "service_levels=[100, 300]"]
     runs = {}
     for seed in range(40):
-        scn = sim.load_scenario("scenarios/default.yaml", opts + [f"seed={1000 + seed}"])
+        scn = sim.load_scenario("tests/data/golden_scenario.yaml", opts + [f"seed={1000 + seed}"])
         runs[seed] = (scn, run_experiment(scn))
     alarms = 0
     for k in range(20):
@@ -178,7 +178,7 @@ def test_false_alarm_rate_over_independent_seeds_is_near_alpha():
 
 
 def test_write_is_atomic_and_readable(tmp_path):
-    scn = sim.load_scenario("scenarios/default.yaml", ["horizon=10m", "replications=2", "service_levels=[0, 100]"])
+    scn = sim.load_scenario("tests/data/golden_scenario.yaml", ["horizon=10m", "replications=2", "service_levels=[0, 100]"])
     doc = make_baseline(scn, run_experiment(scn))
     path = write_baseline(doc, tmp_path / "sub" / "b.json")
     assert read_baseline(path)["results"][0]["metrics"]["abandon_rate"]["values"] == [None, None]
@@ -216,7 +216,7 @@ def test_example_ci_script_exit_codes(tmp_path):
         pytest.skip("no bash")
     (tmp_path / "scenarios").mkdir()
     (tmp_path / "baselines").mkdir()
-    text = Path("scenarios/default.yaml").read_text()
+    text = Path("tests/data/golden_scenario.yaml").read_text()
     text = text.replace("horizon: 8h", "horizon: 10m").replace("replications: 10", "replications: 3")
     text = text.replace("service_levels: [50, 100, 150, 200, 300]", "service_levels: [100, 200]")
     (tmp_path / "scenarios" / "s.yaml").write_text(text)

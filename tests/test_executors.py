@@ -14,7 +14,7 @@ from sim.cli import main
 from sim.engine.simulation import Simulation
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT = ROOT / "scenarios" / "default.yaml"
+DEFAULT = ROOT / "tests" / "data" / "golden_scenario.yaml"
 TABLES = ("summary.csv", "replications.csv", "timeseries.csv", "calls.parquet")
 
 

@@ -26,7 +26,7 @@ from sim.scenario.load import MAX_LINE_BYTES
 from sim.scenario.schema import MAX_INTERVALS, MAX_LOOP_STEPS, Scenario, Timers
 
 ROOT = Path(__file__).resolve().parents[1]
-BASE = yaml.safe_load((ROOT / "scenarios" / "default.yaml").read_text())
+BASE = yaml.safe_load((ROOT / "tests" / "data" / "golden_scenario.yaml").read_text())
 SECRET = "TOPSECRET-8f3a1c"
 
 

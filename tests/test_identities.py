@@ -9,7 +9,7 @@ from conftest import run
 from sim.engine.resources import HUMAN
 from sim.scenario import load_scenario
 
-SCENARIO = "scenarios/default.yaml"
+SCENARIO = "tests/data/golden_scenario.yaml"
 
 
 @pytest.fixture(scope="module", params=[(100, 0), (300, 1), (50, 2)], ids=["sl100", "sl300", "sl50"])

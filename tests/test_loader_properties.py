@@ -23,7 +23,7 @@ from sim.scenario.safe_yaml import parse_yaml_text
 from sim.scenario.schema import MAX_INTERVALS, MAX_LOOP_STEPS, Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
-BASE = yaml.safe_load((ROOT / "scenarios" / "default.yaml").read_text())
+BASE = yaml.safe_load((ROOT / "tests" / "data" / "golden_scenario.yaml").read_text())
 FILE = "hyp.yaml"
 SETTINGS = settings(max_examples=120, deadline=None, derandomize=True, database=None,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])

@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def result():
-    scn = sim.load_scenario(ROOT / "scenarios" / "default.yaml",
+    scn = sim.load_scenario(ROOT / "tests" / "data" / "golden_scenario.yaml",
                             ['horizon="1h"', "replications=3", "service_levels=[50, 100, 200]"])
     return sim.run(scn, keep_calls=True)
 
@@ -121,7 +121,7 @@ def test_empty_tables_give_a_figure_that_says_so(result):
 
 
 def test_plot_waits_without_calls_says_how_to_get_them():
-    scn = sim.load_scenario(ROOT / "scenarios" / "default.yaml", ['horizon="10m"', "replications=1",
+    scn = sim.load_scenario(ROOT / "tests" / "data" / "golden_scenario.yaml", ['horizon="10m"', "replications=1",
                                                                   "service_levels=[100]"])
     with pytest.raises(ValueError, match="keep_calls=True"):
         sim.run(scn).plot_waits()

@@ -14,7 +14,7 @@ import pytest
 from sim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT = ROOT / "scenarios" / "default.yaml"
+DEFAULT = ROOT / "tests" / "data" / "golden_scenario.yaml"
 PNG = b"\x89PNG\r\n\x1a\n"
 
 

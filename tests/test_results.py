@@ -18,7 +18,7 @@ from sim import results
 from sim.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT = ROOT / "scenarios" / "default.yaml"
+DEFAULT = ROOT / "tests" / "data" / "golden_scenario.yaml"
 SMALL = ["--horizon", "20m", "--replications", "2", "--service-levels", "50,150"]
 TABLES = ("summary.csv", "replications.csv", "timeseries.csv")
 

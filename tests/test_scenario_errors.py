@@ -23,7 +23,7 @@ from sim.scenario.errors import MAX_PROBLEMS
 from sim.scenario.safe_yaml import MAX_FILE_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT = ROOT / "scenarios" / "default.yaml"
+DEFAULT = ROOT / "tests" / "data" / "golden_scenario.yaml"
 BASE = yaml.safe_load(DEFAULT.read_text())
 DIST_TAGS = ("constant", "exponential", "lognormal", "uniform", "gamma", "empirical")
 

@@ -29,13 +29,13 @@ def _reps(result, level, metric):
 
 @pytest.fixture(scope="module")
 def coded_sweep():
-    scn = load_scenario("scenarios/default.yaml", ["horizon=2h"])
+    scn = load_scenario("tests/data/golden_scenario.yaml", ["horizon=2h"])
     return sim.run(scn, service_levels=[50, 100, 200, 400], replications=8)
 
 
 @pytest.fixture(scope="module")
 def documented_sweep():
-    scn = load_scenario("scenarios/default.yaml", ["horizon=2h", "engine.profile=documented"])
+    scn = load_scenario("tests/data/golden_scenario.yaml", ["horizon=2h", "engine.profile=documented"])
     return sim.run(scn, service_levels=[50, 100, 200, 400], replications=8)
 
 
@@ -65,8 +65,8 @@ def test_documented_rule_reverses_the_direction(documented_sweep):
 def test_more_agents_do_not_raise_the_abandon_rate():
     """A busy queue (4 agents, SL 400, long talks): adding agents must not raise abandons; with
     CRN the paired difference (8 agents - 4 agents) must not be above 0 beyond noise."""
-    base = load_scenario("scenarios/default.yaml", ["horizon=2h", "agents.0.count=4", "agents.0.miss_probability=0"])
-    more = load_scenario("scenarios/default.yaml", ["horizon=2h", "agents.0.count=8", "agents.0.miss_probability=0"])
+    base = load_scenario("tests/data/golden_scenario.yaml", ["horizon=2h", "agents.0.count=4", "agents.0.miss_probability=0"])
+    more = load_scenario("tests/data/golden_scenario.yaml", ["horizon=2h", "agents.0.count=8", "agents.0.miss_probability=0"])
     a = sim.run(base, service_levels=[400], replications=8)
     b = sim.run(more, service_levels=[400], replications=8)
     d = paired_difference(_reps(a, 400, "abandon_rate"), _reps(b, 400, "abandon_rate"))
@@ -106,13 +106,13 @@ def test_service_levels_share_random_numbers():
     from sim.engine.simulation import Simulation
     from sim.metrics import call_arrays
 
-    scn = load_scenario("scenarios/default.yaml", ["horizon=10m"])
+    scn = load_scenario("tests/data/golden_scenario.yaml", ["horizon=10m"])
     first = [call_arrays(Simulation(scn, sl, 3).run().records())["outcome"][:10].tolist() for sl in (100, 300)]
     assert first[0] == first[1]
 
 
 def test_same_seed_gives_byte_identical_json():
-    cmd = [sys.executable, "-m", "sim", "run", "scenarios/default.yaml", "--horizon", "30m", "--replications", "2",
+    cmd = [sys.executable, "-m", "sim", "run", "tests/data/golden_scenario.yaml", "--horizon", "30m", "--replications", "2",
            "--service-levels", "100,200", "--format", "json"]
     a = subprocess.run(cmd, capture_output=True, check=True).stdout
     b = subprocess.run(cmd, capture_output=True, check=True).stdout
@@ -124,7 +124,7 @@ def test_same_seed_gives_byte_identical_json():
 
 
 def test_workers_do_not_change_results():
-    scn = load_scenario("scenarios/default.yaml", ["horizon=30m"])
+    scn = load_scenario("tests/data/golden_scenario.yaml", ["horizon=30m"])
     one = sim.run(scn, service_levels=[100, 200], replications=3)
     two = sim.run(scn, service_levels=[100, 200], replications=3, workers=2)
     cols = [c for c in one.replications.columns if c != "wall_s"]
