@@ -67,7 +67,8 @@ def policy_scenario(scenario, policy: str, k: int, switch: Optional[tuple[str, s
     data = scenario.model_dump(mode="python", by_alias=True, exclude_unset=False)
     engine = data.setdefault("engine", {})
     pacing = dict(engine.get("pacing") or {})
-    pacing["policy"] = policy
+    # with a switch flipped, VoIPbin's rule follows the switches (service_level_rule included)
+    pacing["policy"] = None if (switch is not None and policy == "voipbin") else policy
     pacing["drop"] = "abandon" if metric == "abandon_rate" else "regulatory"
     knob = KNOB[policy]
     if knob == "level":

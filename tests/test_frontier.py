@@ -113,3 +113,17 @@ def test_frontier_command_writes_its_folder(tmp_path):
 def test_frontier_command_refuses_an_unknown_policy():
     p = _cli("frontier", "--policies", "voipbin,turbo")
     assert p.returncode == 2 and "turbo" in p.stderr and "Traceback" not in p.stderr
+
+
+def test_a_flipped_switch_reaches_the_engine():
+    """With service_level_rule flipped to dialing_side, VoIPbin's rule is the documented one:
+    at SL 200 with 2 available agents the coded rule dials while floor(2·200/100) = 4 > D and the
+    documented while 2 > D·2, i.e. D = 0: the variant's campaign reads the documented rule."""
+    from sim.engine.simulation import Simulation
+    from sim.policy_frontier import policy_scenario
+
+    scn = load_scenario(str(ROOT / "scenarios" / "default.yaml"))
+    flipped = policy_scenario(scn, "voipbin", 200, ("service_level_rule", "dialing_side"))
+    plain = policy_scenario(scn, "voipbin", 200)
+    assert Simulation(flipped, 200, 0).campaigns[0].agent_side is False
+    assert Simulation(plain, 200, 0).campaigns[0].agent_side is True
