@@ -89,7 +89,7 @@ def test_links_resolve(page):
             problems.append(f"{target}: no such file")
             continue
         if anchor and dest.suffix == ".md":
-            heads = {slug(h) for h in re.findall(r"^#+ (.+)$", dest.read_text(encoding="utf-8"), re.M)}
+            heads = {slug(h) for h in re.findall(r"^#+ (.+)$", dest.read_text(encoding="utf-8"), re.MULTILINE)}
             if anchor not in heads:
                 problems.append(f"{target}: no heading with anchor #{anchor}")
     assert not problems, f"{page.name}: " + "; ".join(problems)

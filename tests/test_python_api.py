@@ -102,3 +102,11 @@ def test_baseline_and_tune_runs_show_progress_where_someone_watches(scn, monkeyp
     short = scn.model_copy(update={"horizon": 300.0})
     experiment.run_tasks(short, tasks, progress=True, label="baseline")
     assert ticks[0] == ("open", 3, "baseline") and ticks.count("tick") == 3 and ticks[-1] == "close"
+
+
+def test_load_scenario_takes_overrides_as_python_gives_them():
+    nested = sim.load_scenario(DEFAULT, {"agents": {0: {"count": 30}}, "horizon": "2h"})
+    dotted = sim.load_scenario(DEFAULT, {"agents.0.count": 30, "horizon": "2h"})
+    strings = sim.load_scenario(DEFAULT, ["agents.0.count=30", "horizon=2h"])
+    assert nested.agents[0].count == dotted.agents[0].count == strings.agents[0].count == 30
+    assert nested.horizon == dotted.horizon == strings.horizon == 7200

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.slow
 
 
 def blocks(text: str, lang: str) -> list[str]:
-    return re.findall(rf"^```{lang}\n(.*?)^```", text, re.M | re.S)
+    return re.findall(rf"^```{lang}\n(.*?)^```", text, re.MULTILINE | re.DOTALL)
 
 
 def fresh_copy(dest: Path) -> Path:

@@ -9,10 +9,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional, Union
+from typing import Any, Union
 
-Overrides = Union[Mapping[Any, Any], Iterable[str], None]
+Overrides = Mapping[Any, Any] | Iterable[str] | None
 
 
 def _flatten(prefix: str, value: Any, out: list[str]) -> None:
@@ -52,7 +53,7 @@ def with_overrides(scenario, overrides: Overrides):
     if not sets:
         return scenario
     data = scenario.model_dump(mode="json", by_alias=True)
-    source: Optional[str] = scenario.source_path
+    source: str | None = scenario.source_path
     base = str(Path(source).resolve().parent) if source and Path(source).exists() else None
     from sim.scenario.errors import ScenarioError
 

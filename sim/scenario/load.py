@@ -18,6 +18,7 @@ import io
 import math
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
@@ -564,10 +565,17 @@ def load_scenario(path: str | os.PathLike, overrides: Iterable[str] = (), *,
                   allow_outside_targets: bool = False) -> Scenario:
     """Load and validate a scenario file; raise ``ScenarioError`` listing every problem.
 
+    ``overrides``: ``--set`` strings (``["agents.0.count=30"]``) or a mapping, nested
+    (``{"agents": {0: {"count": 30}}}``) or dotted (``{"agents.0.count": 30}``).
+
     A CSV target list (``outdials[i].targets``) must be in the scenario file's folder or below it
     (its path resolved, symbolic links followed), unless ``allow_outside_targets``.
     """
     file = str(path)
+    if isinstance(overrides, Mapping):
+        from sim.scenario.edit import as_set_strings  # Python's nested or dotted mappings
+
+        overrides = as_set_strings(overrides)
     data, problems, lines = read_yaml(file)
     if data is None:
         raise ScenarioError(problems)

@@ -15,12 +15,11 @@ from __future__ import annotations
 import sys
 import typing
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Union
 
 import annotated_types as at
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 from sim.scenario import schema
 from sim.units import format_duration, parse_duration
@@ -407,7 +406,7 @@ def render() -> str:
     return "\n".join(parts).rstrip() + "\n"
 
 
-def main(argv: Optional[list[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     missing = missing_meanings()
     if missing:
