@@ -201,3 +201,16 @@ def test_each_evaluated_level_s_status_follows_its_interval():
         else:
             assert st == "undefined" and c["n"] < 2, e
     assert {FEASIBLE, INFEASIBLE} <= seen
+
+
+def test_the_cap_defaults_to_the_scenario_s():
+    """Without max_abandon, tune takes the scenario's regulatory.max_abandon (5 % here), not 3 %."""
+    from conftest import scenario
+
+    scn = scenario(regulatory={"max_abandon": 0.05})
+    res = tune(scn, evaluate=curve(rising, more), metric="abandon_rate", replications=10)
+    assert res.constraint["max"] == 0.05
+    # abandon 0.0001*SL: a 5 % cap is met up to about SL 480, far above the 3 % cap's 285
+    assert res.service_level > 400, res.service_level
+    assert tune(scn, evaluate=curve(rising, more), metric="abandon_rate", replications=10,
+                max_abandon=0.03).service_level < 300
