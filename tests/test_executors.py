@@ -134,7 +134,8 @@ def test_several_scenarios_in_one_sweep_label_every_table(tmp_path, capsys):
                  "--out", str(out), "--format", "json"]) == 0
     doc = json.loads(capsys.readouterr().out)
     # one JSON shape for one scenario or many: the first scenario's keys at the top, each in "scenarios"
-    assert set(doc) == {"scenario", "seed", "replications", "results", "scenarios"}
+    assert set(doc) == {"scenario", "seed", "replications", "verdict", "results", "scenarios"}
+    assert [d["verdict"]["scenario"] for d in doc["scenarios"]] == ["cold-list-20-agents", "thirty-agents"]
     assert [d["scenario"] for d in doc["scenarios"]] == ["cold-list-20-agents", "thirty-agents"]
     assert {k: v for k, v in doc.items() if k != "scenarios"} == doc["scenarios"][0]
     for name in ("summary.csv", "replications.csv", "timeseries.csv"):
