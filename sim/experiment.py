@@ -278,7 +278,7 @@ def _execute_dask(scenarios, tasks, workers, scheduler, keep_calls, horizon, don
             raise ExecutorUnavailable(f"cannot reach the Dask scheduler at {scheduler}: what answers there is not "
                                       "a Dask scheduler") from None
     else:
-        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+        cluster = LocalCluster(n_workers=max(1, min(workers, len(tasks))), threads_per_worker=1, processes=True,
                                dashboard_address=None, silence_logs=40)
         client = Client(cluster)
     try:
@@ -572,18 +572,39 @@ def run(
             check_horizon(s, horizon)
     if progress is None:
         progress = interactive()
+    if len(scenarios) > 1:
+        results_mod.check_names([s.name for s in scenarios])
     levels = list(service_levels) if service_levels else None
     tasks = plan(scenarios, levels, replications)
     check_executor(executor, scheduler)  # before any run or file
     checkpoint = None
+    lock = None
     if out is not None:
         results_mod.check_target(out, force=force)
+        results_mod.check_writable(out)  # before any run, not after all of them
         keep_calls = True
         if levels is not None or replications is not None or horizon is not None:
             scenarios = [results_mod.with_sweep(s, levels, replications, horizon) for s in scenarios]
             horizon = None
         checkpoint = results_mod.Checkpoint(results_mod.partial_path(out), scenarios, keep_calls=keep_calls,
                                             horizon=horizon)
+        lock = results_mod.SweepLock(out)  # one sweep at a time on ``out``
+    try:
+        if out is not None:
+            results_mod.clean_stale(out)
+        return _run(scenarios, tasks, workers=workers, executor=executor, scheduler=scheduler,
+                    keep_calls=keep_calls, horizon=horizon, on_result=on_result, out=out, force=force,
+                    progress=progress, command=command, checkpoint=checkpoint, voipbin_records=voipbin_records,
+                    raise_on_failure=raise_on_failure)
+    finally:
+        if lock is not None:
+            lock.release()
+
+
+def _run(scenarios, tasks, *, workers, executor, scheduler, keep_calls, horizon, on_result, out, force, progress,
+         command, checkpoint, voipbin_records, raise_on_failure) -> ExperimentResult:
+    from sim import results as results_mod
+
     if executor is None:
         executor = "process" if workers > 1 else "serial"
     meta: dict[str, Any] = {"executor": executor, "workers": workers, "scheduler": scheduler,
@@ -607,7 +628,12 @@ def run(
     result = ExperimentResult(scenarios, tasks, outputs, meta)
     result.verdict_options = dict(verdict or {})
     if out is not None:
-        result.write(out, force=force, voipbin_records=voipbin_records)
+        try:
+            result.write(out, force=force, voipbin_records=voipbin_records)
+        except results_mod.ResultsFolderError as exc:
+            raise results_mod.ResultsFolderError(
+                f"{exc}; the finished runs are kept in {results_mod.partial_path(out)}: run the same command "
+                "again once it can be written, and they are not run again") from None
         if not result.failures and checkpoint is not None:
             checkpoint.remove()
     if raise_on_failure and result.failures:

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Optional
 
 import numpy as np
 
-from sim.results.paths import atomic_write_bytes, atomic_write_text, slug
+from sim.results.paths import ResultsFolderError, atomic_write_bytes, atomic_write_text, slug
 from sim.results.runs import run_key, scenario_fingerprint
 from sim.scenario.schema import Scenario
 
@@ -35,6 +35,18 @@ README = (
 def store_fingerprint() -> str:
     """A hash of this module's source: a kept run is not read back by code that stores runs differently."""
     return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+
+
+def _digest(arrays: dict[str, np.ndarray]) -> str:
+    """A hash of every array of a kept run (name, type, shape, bytes): checked before it is reused."""
+    h = hashlib.sha256()
+    for name in sorted(arrays):
+        if name == "digest":
+            continue
+        a = np.ascontiguousarray(arrays[name])
+        h.update(f"{name}|{a.dtype.str}|{a.shape}|".encode())
+        h.update(a.tobytes() if a.dtype != object else repr(a.tolist()).encode())
+    return h.hexdigest()
 
 
 @dataclass
@@ -81,10 +93,6 @@ class Checkpoint:
     def save(self, task, metrics: dict[str, float], timeseries: Optional[dict[str, Any]],
              calls: Optional[dict[str, Any]], wall_s: float) -> None:
         path, key = self.path(task)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        readme = self.folder / "README.txt"
-        if not readme.exists():
-            atomic_write_text(readme, README)
         names = list(metrics)
         arrays: dict[str, np.ndarray] = {
             "key": np.array(key),
@@ -94,9 +102,18 @@ class Checkpoint:
         for prefix, cols in (("ts", timeseries), ("calls", calls)):
             for col, arr in (cols or {}).items():
                 arrays[f"{prefix}.{col}"] = np.asarray(arr)
+        arrays["digest"] = np.array(_digest(arrays))
         buf = io.BytesIO()
         np.savez(buf, **arrays)  # uncompressed: 10x less CPU in the main process, 4x the (temporary) disk
-        atomic_write_bytes(path, buf.getvalue())
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            readme = self.folder / "README.txt"
+            if not readme.exists():
+                atomic_write_text(readme, README)
+            atomic_write_bytes(path, buf.getvalue())
+        except OSError as exc:
+            raise ResultsFolderError(f"cannot keep a finished run in {self.folder}: {exc.filename or path}: "
+                                     f"{exc.strerror or exc} (the runs kept before it are there)") from None
 
     def load(self, tasks: Iterable) -> dict:
         """``{task: KeptRun}`` for the tasks whose finished run is on disk with a matching key."""
@@ -111,10 +128,13 @@ class Checkpoint:
                 with np.load(io.BytesIO(path.read_bytes()), allow_pickle=False) as z:
                     if str(z["key"]) != key:
                         continue
-                    meta = json.loads(str(z["meta"]))
-                    metrics = dict(zip(meta["metrics"], (float(v) for v in z["metrics"])))
-                    ts = {k[3:]: z[k] for k in z.files if k.startswith("ts.")}
-                    calls = {k[6:]: z[k] for k in z.files if k.startswith("calls.")}
+                    arrays = {k: z[k] for k in z.files}
+                    if "digest" not in arrays or str(arrays["digest"]) != _digest(arrays):
+                        continue  # damaged (or from before digests): run it again
+                    meta = json.loads(str(arrays["meta"]))
+                    metrics = dict(zip(meta["metrics"], (float(v) for v in arrays["metrics"])))
+                    ts = {k[3:]: v for k, v in arrays.items() if k.startswith("ts.")}
+                    calls = {k[6:]: v for k, v in arrays.items() if k.startswith("calls.")}
                     wall_s = float(meta["wall_s"])
             except Exception:  # an unreadable file is a run to do again, not an error
                 continue

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
+import shutil
+import stat
 import uuid
 from pathlib import Path
+from typing import Optional
 
 from sim.format import slug  # noqa: F401  (the results folder's file names; re-exported)
 
@@ -26,16 +30,228 @@ def partial_path(out: str | os.PathLike) -> Path:
     return out.with_name(out.name + ".partial")
 
 
+RESULT_ENTRIES = frozenset({SUMMARY, REPLICATIONS, CALLS, TIMESERIES, SCENARIO, PROVENANCE, REPORT, PLOTS,
+                            SCENARIOS_DIR})
+"""What a results folder holds."""
+
+
+def _kind(path: Path) -> str:
+    """``path`` described for a message: a symbolic link, a file, a device..."""
+    try:
+        mode = os.lstat(path).st_mode
+    except OSError:
+        return "missing"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISREG(mode):
+        return "a file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a folder"
+
+
+def not_results_folder(folder: Path) -> Optional[str]:
+    """Why ``--force`` must not replace the folder ``folder`` (None: it may).
+
+    A folder ``--force`` may replace holds what a results folder holds: plain files, and the
+    ``plots`` and ``scenarios`` folders with plain files in them; it is not a mount point. Not a
+    home folder, a project, or anything holding folders of its own (nor a link out of it).
+    """
+    if os.path.ismount(folder):
+        return "it is a mount point"
+    try:
+        entries = list(os.scandir(folder))
+    except OSError as exc:
+        return f"it cannot be listed ({exc.strerror or exc})"
+    for e in entries:
+        if e.is_symlink():
+            return f"it holds the symbolic link {e.name}"
+        if e.is_dir(follow_symlinks=False):
+            if e.name not in (PLOTS, SCENARIOS_DIR):
+                return f"it holds the folder {e.name}"
+            inner = not_results_folder(Path(e.path))
+            if inner is not None:
+                return f"{e.name}/: {inner.replace('it holds', 'holds')}"
+        elif not e.is_file(follow_symlinks=False):
+            return f"it holds {e.name}, which is {_kind(Path(e.path))}"
+    return None
+
+
 def check_target(out: str | os.PathLike, *, force: bool = False) -> None:
-    """Refuse an existing ``out`` unless ``force``; refuse a file in any case."""
+    """Refuse an existing ``out`` unless ``force``; with ``force``, replace only a results folder.
+
+    Anything at ``out`` that is not a folder (a file, a device, a symbolic link, even one to a
+    folder) is refused in any case: nothing but a results folder is ever replaced.
+    """
     out = Path(out)
-    if out.is_file():
+    kind = _kind(out)
+    if kind == "missing":
+        return
+    if kind == "a file":
         raise ResultsFolderError(f"{out} is a file; the results go into a folder")
-    if out.exists() and not force:
+    if kind != "a folder":
+        raise ResultsFolderError(f"{out} is {kind}, not a results folder; choose another folder (--force "
+                                 "replaces only a results folder)")
+    if not force:
         raise ResultsFolderError(
             f"{out} already exists; pass force=True to replace it (only once the new results "
             "are complete), or choose another folder"
         )
+    why = not_results_folder(out)
+    if why is not None:
+        raise ResultsFolderError(f"{out} is not a results folder ({why}); --force replaces only a results "
+                                 "folder: choose another folder")
+
+
+def _existing_ancestor(path: Path) -> Path:
+    p = Path(os.path.abspath(path))
+    while not os.path.lexists(p) and p != p.parent:
+        p = p.parent
+    return p
+
+
+def check_writable(out: str | os.PathLike) -> None:
+    """Before any run: the results folder, and ``<out>.partial`` beside it, can be written.
+
+    The nearest existing folder above ``out`` must be a folder in which a file can be made (a file
+    is made there and removed at once); ``<out>.partial`` and its ``runs`` must be folders if
+    they exist.
+    """
+    out = Path(out)
+    partial = partial_path(out)
+    for p in (partial, partial / "runs"):
+        kind = _kind(p)
+        if kind not in ("missing", "a folder"):
+            raise ResultsFolderError(f"{p} is {kind}; it must be a folder (where a sweep keeps its finished "
+                                     "runs): remove it or choose another folder")
+    base = _existing_ancestor(out.parent)
+    if _kind(base) != "a folder":
+        raise ResultsFolderError(f"cannot write {out}: {base} is {_kind(base)}, not a folder")
+    probe = base / f".{out.name}.probe-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise ResultsFolderError(f"cannot write {out}: {base}: {exc.strerror or exc}") from None
+
+
+class SweepLock:
+    """Held by the sweep writing ``out`` from start to end: an ``flock`` on ``<out>.partial/lock``.
+
+    A second sweep on the same ``out`` is refused before it runs anything (it would otherwise run
+    everything and lose it when the first deletes the shared ``.partial``). The lock goes with
+    the process, however it ends, so a killed sweep never leaves a lock behind.
+    """
+
+    def __init__(self, out: str | os.PathLike):
+        import fcntl
+
+        self.path = partial_path(out) / "lock"
+        for _ in range(20):
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            except OSError as exc:
+                raise ResultsFolderError(f"cannot write {out}: {exc.filename or self.path}: "
+                                         f"{exc.strerror or exc}") from None
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
+                os.close(fd)
+                raise ResultsFolderError(
+                    f"{out} is being written by another pacing-sim sweep"
+                    + (f" (process {holder})" if holder.isdigit() else "")
+                    + "; wait for it to finish or choose another folder") from None
+            try:
+                same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+            except OSError:
+                same = False
+            if same:  # not a lock file the previous holder deleted as we opened it
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+                self.fd: Optional[int] = fd
+                return
+            os.close(fd)
+        raise ResultsFolderError(f"{out}: cannot take the lock {self.path}")
+
+    def release(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+
+
+_STALE = re.compile(r"\.(?P<name>.+)\.(?P<what>tmp|old)-(?P<pid>\d+)-[0-9a-f]{8}$")
+
+
+def _dead(pid: int) -> bool:
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
+def clean_stale(out: str | os.PathLike) -> list[Path]:
+    """Remove what a killed writer of ``out`` left: ``.<out>.tmp-*`` folders and ``.<name>.tmp-*``
+    files in ``<out>.partial/runs`` of processes no longer running (and ``.<out>.old-*`` when
+    ``out`` itself is there: otherwise that is the only copy, and it stays)."""
+    out = Path(out)
+    removed: list[Path] = []
+    places = [(out.parent, out.name), (partial_path(out) / "runs", None), (partial_path(out), None)]
+    for folder, name in places:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for e in entries:
+            m = _STALE.match(e.name)
+            if not m or (name is not None and m["name"] != name) or not _dead(int(m["pid"])):
+                continue
+            if m["what"] == "old" and not os.path.isdir(out):
+                continue
+            try:
+                if e.is_dir(follow_symlinks=False):
+                    shutil.rmtree(e.path)
+                elif e.is_file(follow_symlinks=False):
+                    os.unlink(e.path)
+                else:
+                    continue
+            except OSError:
+                continue
+            removed.append(Path(e.path))
+    return removed
+
+
+def check_names(names: list[str]) -> None:
+    """Refuse scenarios whose names are the same, or map to the same file name (``promo a``,
+    ``promo-a``; case ignored, as some file systems do): their files would overwrite each other."""
+    seen: dict[str, str] = {}
+    for name in names:
+        key = slug(name).casefold()
+        if key in seen:
+            other = seen[key]
+            what = "the same name" if other == name else f"names that map to the same file name {slug(name)!r}"
+            raise ResultsFolderError(f"scenarios {short(other)} and {short(name)} have {what}; "
+                                     "rename one (a results folder keeps one file per scenario)")
+        seen[key] = name
+
+
+def short(text: str, limit: int = 80) -> str:
+    """``repr(text)`` cut short (a message never repeats a long value whole)."""
+    r = repr(text)
+    return r if len(r) <= limit else r[: limit - 15] + f"...' ({len(text):,} chars)"
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -56,3 +272,56 @@ def atomic_write_text(path: Path, text: str) -> None:
     atomic_write_bytes(path, text.encode("utf-8"))
 
 
+# --------------------------------------------------------------------------- CSV cells
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "'")
+"""A text cell starting with one of these is written with a ``'`` before it: a spreadsheet opening
+the CSV then shows it as text and never runs it as a formula (``=HYPERLINK(...)``). A cell
+already starting with ``'`` gets one too, so ``read_csv_text`` takes exactly one off and every
+name comes back as it was."""
+
+
+def _text_columns(df):
+    return list(df.select_dtypes(include=["object", "string"]).columns)
+
+
+def csv_bytes(df) -> bytes:
+    """``df`` as CSV (``\\n`` line ends) that reads back to the same names whatever they hold:
+    a cell holding a carriage return is quoted, a cell a spreadsheet would run as a formula is
+    written as text (see ``FORMULA_START``). Plain names give exactly ``df.to_csv``."""
+    cols = _text_columns(df)
+    cr = None
+    if cols:
+        cells = df[cols].astype(object)
+        starts = cells.apply(lambda c: c.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START)))
+        has_cr = cells.apply(lambda c: c.map(lambda v: isinstance(v, str) and "\r" in v))
+        if bool(starts.to_numpy().any()) or bool(has_cr.to_numpy().any()):
+            df = df.copy()
+            if bool(has_cr.to_numpy().any()):
+                # The csv module quotes a cell holding a line end of its dialect ("\n") but not a
+                # lone "\r": stand a placeholder holding "\n" in for it, put "\r" back after.
+                everything = "".join(v for v in cells.to_numpy().ravel() if isinstance(v, str))
+                cr = "\n" + uuid.uuid4().hex + "\n"
+                while cr in everything:
+                    cr = "\n" + uuid.uuid4().hex + "\n"
+            for c in cols:
+                def fix(v):
+                    if not isinstance(v, str):
+                        return v
+                    if v.startswith(FORMULA_START):
+                        v = "'" + v
+                    return v.replace("\r", cr) if cr else v
+                df[c] = df[c].astype(object).map(fix)
+    text = df.to_csv(index=False, lineterminator="\n")
+    if cr:
+        text = text.replace(cr, "\r")
+    return text.encode("utf-8")
+
+
+def read_csv_text(df):
+    """Undo ``csv_bytes``'s guard against formulas: one leading ``'`` off every text cell that has one."""
+    for c in _text_columns(df):
+        col = df[c]
+        if col.map(lambda v: isinstance(v, str) and v.startswith("'")).any():
+            df[c] = col.astype(object).map(lambda v: v[1:] if isinstance(v, str) and v.startswith("'") else v)
+    return df

@@ -24,14 +24,16 @@ from sim.results.paths import (
     SUMMARY,
     TIMESERIES,
     VERDICT,
+    ResultsFolderError,
     check_target,
+    csv_bytes,
     slug,
 )
 from sim.results.provenance import provenance, resolved_yaml
 
 
 def _csv(df: pd.DataFrame) -> bytes:
-    return df.to_csv(index=False, lineterminator="\n").encode("utf-8")
+    return csv_bytes(df)
 
 
 def write_calls(result, path: Path) -> None:
@@ -40,11 +42,18 @@ def write_calls(result, path: Path) -> None:
     import pyarrow.parquet as pq
 
     writer = None
+    empty: list = []  # runs without calls before the first with some: their columns have no type yet
     try:
         for df in result.call_frames():
             table = pa.Table.from_pandas(df, preserve_index=False)
             if writer is None:
+                if table.num_rows == 0:
+                    empty.append(table)
+                    continue
                 writer = pq.ParquetWriter(path, table.schema, compression="zstd")
+                for e in empty:  # in run order, typed like the first run that made calls
+                    writer.write_table(e.cast(writer.schema))
+                empty.clear()
             writer.write_table(table.cast(writer.schema))
         if writer is None:  # no finished run: an empty table with the columns
             result.calls.to_parquet(path, index=False)
@@ -105,9 +114,12 @@ def build_atomically(out: str | os.PathLike, fill: Callable[[Path], object], *, 
     folder is complete. A failure (or an interrupt) leaves ``out`` as it was."""
     out = Path(out)
     check_target(out, force=force)
-    out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}")
-    tmp.mkdir()
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp.mkdir()
+    except OSError as exc:
+        raise ResultsFolderError(f"cannot write {out}: {_where(exc, out.parent)}") from None
     try:
         fill(tmp)
         _sync_tree(tmp)
@@ -123,10 +135,18 @@ def build_atomically(out: str | os.PathLike, fill: Callable[[Path], object], *, 
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.rename(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ResultsFolderError(f"cannot write {out}: {_where(exc, tmp)}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
+
+
+def _where(exc: OSError, default: Path) -> str:
+    """``path: reason`` of an ``OSError``, in one line."""
+    return f"{exc.filename or default}: {exc.strerror or exc}"
 
 
 def _sync_tree(folder: Path) -> None:
