@@ -34,6 +34,13 @@ def _ratio(num: float, den: float) -> float:
     return num / den if den > 0 else math.nan
 
 
+def _share(num: float, den: float) -> float:
+    """A share of time, computed from sums of float times: clipped to [0, 1], so rounding never
+    shows as an occupancy of -1.7e-16 or 1.0000000000000002."""
+    r = _ratio(num, den)
+    return r if math.isnan(r) else min(1.0, max(0.0, r))
+
+
 def replication_metrics(rec: RunRecords, cols: dict[str, np.ndarray] | None = None) -> dict[str, float]:
     """The metrics of one finished replication."""
     if cols is None:
@@ -101,8 +108,8 @@ def replication_metrics(rec: RunRecords, cols: dict[str, np.ndarray] | None = No
     redials = int((ended_unconnected & (next_dial - t_hangup <= 72 * 3600.0)).sum())
 
     m = {
-        "occupancy": _ratio(staffed - avail_time, staffed),
-        "talk_utilization": _ratio(talk_time, staffed),
+        "occupancy": _share(staffed - avail_time, staffed),
+        "talk_utilization": _share(talk_time, staffed),
         "abandon_rate": _ratio(n_aband, n_conn + n_aband),
         "abandon_rate_regulatory": _ratio(reg_aband, reg_known),
         "throughput_per_hour": _ratio(n_conv, hours),

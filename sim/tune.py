@@ -565,6 +565,10 @@ def tune(
         raise TuneError("tune needs at least 2 replications per level (confidence intervals)")
     max_replications = max(replications, max_replications if max_replications is not None else 4 * replications)
     budget = budget if budget is not None else 50 * replications
+    if budget < replications:
+        raise TuneError(f"budget of {budget} runs is less than one level's first batch of {replications} "
+                        f"replications: nothing could run; give a budget of at least {replications} runs "
+                        "(enough for a few levels: 10x or more)")
     if evaluate is None:
         if scenario is None:
             raise TuneError("give a scenario (or an evaluate function)")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
 from sim.cli.common import EXIT_FAIL, EXIT_OK, InputError, add_executor_options, add_scenario_options, one_scenario
 
@@ -29,10 +28,13 @@ def add_parser(sub) -> None:
 
 def handle(args: argparse.Namespace) -> int:
     from sim.baseline import make_baseline, run_experiment, write_baseline
+    from sim.results import ResultsFolderError, check_output_file
 
+    try:
+        check_output_file(args.output)  # before the runs: never a device, a link or a folder
+    except ResultsFolderError as exc:
+        raise InputError(str(exc)) from None
     out = Path(args.output)
-    if out.is_dir():
-        raise InputError(f"{args.output}: is a folder; give the baseline file to write, e.g. {args.output}/baseline.json")
     if not out.parent.is_dir():
         raise InputError(f"{args.output}: the folder {out.parent} does not exist; create it first (mkdir -p {out.parent})")
     if out.exists() and not args.force:

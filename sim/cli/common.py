@@ -48,6 +48,15 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
+def worker_count(text: str) -> int:
+    """``--workers``: 1 to 4 per CPU of this machine (more only slows the sweep and can exhaust memory)."""
+    n = positive_int(text)
+    limit = 4 * (os.cpu_count() or 1)
+    if n > limit:
+        raise argparse.ArgumentTypeError(f"expected at most {limit} (4 per CPU of this machine); got {n}")
+    return n
+
+
 def parse_rate(text: str) -> float:
     """``0.03`` or ``3%``."""
     t = text.strip()
@@ -107,7 +116,7 @@ def add_scenario_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_executor_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--workers", type=positive_int, default=1, metavar="N", help="parallel workers (default 1)")
+    p.add_argument("--workers", type=worker_count, default=1, metavar="N", help="parallel workers (default 1)")
     p.add_argument("--executor", choices=("serial", "process", "dask"), help="default: process with more than one worker, else serial")
     p.add_argument("--scheduler", metavar="ADDRESS", help="a Dask scheduler address (with --executor dask)")
 

@@ -31,6 +31,7 @@ from sim.results.paths import (
     atomic_write_bytes,
     atomic_write_text,
     check_names,
+    check_output_file,
     check_target,
     check_writable,
     clean_stale,
@@ -46,7 +47,7 @@ from sim.results.write import write_calls, write_tables
 __all__ = [
     "CALLS", "PLOTS", "PROVENANCE", "REPLICATIONS", "REPORT", "SCENARIO", "SCENARIOS_DIR", "SUMMARY",
     "TIMESERIES", "DEPENDENCIES", "WAIT_COLUMNS", "Checkpoint", "KeptRun", "ResultsFolderError", "SweepLock", "Tables",
-    "check_names", "check_writable", "clean_stale", "csv_bytes", "read_csv_text",
+    "check_names", "check_output_file", "check_writable", "clean_stale", "csv_bytes", "read_csv_text",
     "atomic_write_bytes", "atomic_write_text", "check_target", "code_fingerprint", "partial_path",
     "read_folder", "rebuild", "render", "resolved_document", "resolved_yaml", "run_key", "run_modules",
     "scenario_fingerprint", "with_sweep", "write_calls", "write_folder", "write_tables",

@@ -109,6 +109,24 @@ def check_target(out: str | os.PathLike, *, force: bool = False) -> None:
                                  "folder: choose another folder")
 
 
+def check_output_file(path: str | os.PathLike) -> None:
+    """A file the tool writes whole, renaming a new file over it (``baseline -o``): ``path`` is
+    missing or a regular file; never a device, a link, a folder or a pipe (which would be replaced
+    by a plain file); the folder it goes in can be written."""
+    path = Path(path)
+    kind = _kind(path)
+    if kind == "a folder":
+        raise ResultsFolderError(f"{path}: is a folder; give the file to write, e.g. {path / 'baseline.json'}")
+    if kind not in ("missing", "a file"):
+        raise ResultsFolderError(f"{path} is {kind}, not a file; only a plain file is ever replaced: "
+                                 "choose another path")
+    base = _existing_ancestor(path.parent)
+    if _kind(base) != "a folder":
+        raise ResultsFolderError(f"cannot write {path}: {base} is {_kind(base)}, not a folder")
+    if not os.access(base, os.W_OK | os.X_OK):
+        raise ResultsFolderError(f"cannot write {path}: {base}: permission denied")
+
+
 def _existing_ancestor(path: Path) -> Path:
     p = Path(os.path.abspath(path))
     while not os.path.lexists(p) and p != p.parent:

@@ -25,6 +25,7 @@ from sim.results.paths import (
     TIMESERIES,
     VERDICT,
     ResultsFolderError,
+    check_names,
     check_target,
     csv_bytes,
     slug,
@@ -64,6 +65,8 @@ def write_calls(result, path: Path) -> None:
 
 def write_tables(result, folder: Path) -> None:
     """The four tables, the resolved scenario(s) and the provenance, into ``folder``."""
+    if len(result.scenarios) > 1:
+        check_names([s.name for s in result.scenarios])  # one file per scenario: no two may share one
     (folder / SUMMARY).write_bytes(_csv(result.summary))
     (folder / REPLICATIONS).write_bytes(_csv(result.replications))
     (folder / TIMESERIES).write_bytes(_csv(result.timeseries))

@@ -23,16 +23,16 @@ class Problem:
     """Where the value came from when not from the file, e.g. ``set on the command line: seed=3``."""
 
     def __str__(self) -> str:
-        where = f"{self.file}: {self.path}" if self.path else self.file
+        where = f"{self.file}: {cut(self.path)}" if self.path else self.file
         notes = []
         if self.has_value:
             notes.append(f"found: {short(self.value)}")
         if self.origin:
-            notes.append(self.origin)
+            notes.append(cut(self.origin))
         elif self.line is not None:
             notes.append(f"line {self.line}")
         tail = f" ({'; '.join(notes)})" if notes else ""
-        return f"{where}: {self.message}{tail}"
+        return f"{where}: {cut(self.message, 300)}{tail}"
 
 
 _repr = reprlib.Repr()
@@ -47,6 +47,15 @@ def short(value: object, limit: int = 100) -> str:
     """A bounded ``repr`` (a huge or deeply nested value is never expanded in full)."""
     text = _repr.repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def cut(text: str, limit: int = 160) -> str:
+    """``text`` cut short in the middle when longer than ``limit`` (a 6 kB ``--set`` argument or key is
+    not repeated whole in a message)."""
+    if len(text) <= limit:
+        return text
+    keep = (limit - 30) // 2
+    return f"{text[:keep]}...[{len(text) - 2 * keep:,} characters]...{text[-keep:]}"
 
 
 class ScenarioError(Exception):
