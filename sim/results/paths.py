@@ -56,12 +56,17 @@ def _kind(path: Path) -> str:
     return "not a folder"
 
 
-def not_results_folder(folder: Path) -> Optional[str]:
+RESULT_FOLDERS = (PLOTS, SCENARIOS_DIR, "voipbin")
+"""The folders a results folder holds (``voipbin/``: the runs in VoIPbin's record shapes, on request)."""
+
+
+def not_results_folder(folder: Path, top: bool = True) -> Optional[str]:
     """Why ``--force`` must not replace the folder ``folder`` (None: it may).
 
     A folder ``--force`` may replace holds what a results folder holds: plain files, and the
-    ``plots`` and ``scenarios`` folders with plain files in them; it is not a mount point. Not a
-    home folder, a project, or anything holding folders of its own (nor a link out of it).
+    ``plots``, ``scenarios`` and ``voipbin`` folders with plain files (and folders) in them; it
+    is not a mount point. Not a home folder, a project, or anything holding other folders of its
+    own, nor a link out of it or a device.
     """
     if os.path.ismount(folder):
         return "it is a mount point"
@@ -73,9 +78,9 @@ def not_results_folder(folder: Path) -> Optional[str]:
         if e.is_symlink():
             return f"it holds the symbolic link {e.name}"
         if e.is_dir(follow_symlinks=False):
-            if e.name not in (PLOTS, SCENARIOS_DIR):
+            if top and e.name not in RESULT_FOLDERS:
                 return f"it holds the folder {e.name}"
-            inner = not_results_folder(Path(e.path))
+            inner = not_results_folder(Path(e.path), top=False)
             if inner is not None:
                 return f"{e.name}/: {inner.replace('it holds', 'holds')}"
         elif not e.is_file(follow_symlinks=False):
