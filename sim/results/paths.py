@@ -165,6 +165,25 @@ def check_writable(out: str | os.PathLike) -> None:
         raise ResultsFolderError(f"cannot write {out}: {base}: {exc.strerror or exc}") from None
 
 
+_HELD: set[int] = set()
+"""File descriptors of the sweep locks this process holds."""
+
+
+def _forget_locks_in_child() -> None:
+    # A forked worker shares the parent's open lock file; an flock lasts until every copy is
+    # closed, so a worker outliving its sweep would keep the folder locked. Close the copies.
+    for fd in list(_HELD):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _HELD.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_locks_in_child)
+
+
 class SweepLock:
     """Held by the sweep writing ``out`` from start to end: an ``flock`` on ``<out>.partial/lock``.
 
@@ -201,12 +220,14 @@ class SweepLock:
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, str(os.getpid()).encode(), 0)
                 self.fd: Optional[int] = fd
+                _HELD.add(fd)
                 return
             os.close(fd)
         raise ResultsFolderError(f"{out}: cannot take the lock {self.path}")
 
     def release(self) -> None:
         if self.fd is not None:
+            _HELD.discard(self.fd)
             os.close(self.fd)
             self.fd = None
 

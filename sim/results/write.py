@@ -140,7 +140,10 @@ def build_atomically(out: str | os.PathLike, fill: Callable[[Path], object], *, 
             os.rename(tmp, out)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
-        raise ResultsFolderError(f"cannot write {out}: {_where(exc, tmp)}") from None
+        raise ResultsFolderError(f"cannot write {out}: {_where(exc, tmp)}".replace(str(tmp), str(out))) from None
+    except ResultsFolderError as exc:  # from drawing: name the folder asked for, not the temporary one
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise ResultsFolderError(str(exc).replace(str(tmp), str(out))) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
