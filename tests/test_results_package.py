@@ -31,6 +31,7 @@ def test_run_modules_are_the_engine_side_not_the_output_side():
                                     "sim.tune", "sim.__main__")), f"{name} does not compute runs"
 
 
+@pytest.mark.slow
 def test_every_module_a_run_loads_is_in_the_fingerprint():
     """What a real run imports (in a fresh interpreter) is what the fingerprint follows: a lazy
     import added to the engine, which the static walk cannot see, makes this fail."""
