@@ -317,9 +317,10 @@ def test_a_second_sweep_on_the_same_folder_is_refused_before_it_runs(tmp_path, c
         # flock: a second open of the lock file conflicts even in the same process
         assert main(["run", str(DEFAULT), *TINY, "--out", str(out)]) == 2
         assert str(out) in one_line(capsys.readouterr().err)
+        assert (paths.partial_path(out) / "lock").exists(), "the holder's partial folder is left alone"
     finally:
         lock.release()
-    assert (paths.partial_path(out) / "lock").exists(), "the holder's partial folder is left alone"
+    assert not paths.partial_path(out).exists(), "a partial folder holding only the lock goes with it"
 
 
 def test_stale_temporaries_of_a_killed_writer_are_cleaned_on_the_next_run(tmp_path, no_plots):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from sim.cli.common import EXIT_FAIL, EXIT_OK, InputError, add_executor_options, add_scenario_options, one_scenario
 

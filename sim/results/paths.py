@@ -226,7 +226,14 @@ class SweepLock:
         raise ResultsFolderError(f"{out}: cannot take the lock {self.path}")
 
     def release(self) -> None:
+        """Let go of the lock; a ``.partial`` folder holding nothing but it goes (no run was kept)."""
         if self.fd is not None:
+            try:
+                if [e.name for e in os.scandir(self.path.parent)] == [self.path.name]:
+                    self.path.unlink()
+                    self.path.parent.rmdir()
+            except OSError:
+                pass
             _HELD.discard(self.fd)
             os.close(self.fd)
             self.fd = None
