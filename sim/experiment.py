@@ -595,14 +595,15 @@ def run(
         return _run(scenarios, tasks, workers=workers, executor=executor, scheduler=scheduler,
                     keep_calls=keep_calls, horizon=horizon, on_result=on_result, out=out, force=force,
                     progress=progress, command=command, checkpoint=checkpoint, voipbin_records=voipbin_records,
-                    raise_on_failure=raise_on_failure)
+                    raise_on_failure=raise_on_failure, verdict=verdict)
     finally:
         if lock is not None:
             lock.release()
 
 
 def _run(scenarios, tasks, *, workers, executor, scheduler, keep_calls, horizon, on_result, out, force, progress,
-         command, checkpoint, voipbin_records, raise_on_failure) -> ExperimentResult:
+         command, checkpoint, voipbin_records, raise_on_failure, verdict) -> ExperimentResult:
+    """The body of ``run`` once the folder is checked and locked (every name as ``run`` has it)."""
     from sim import results as results_mod
 
     if executor is None:
