@@ -223,6 +223,7 @@ def test_pages_merged_and_recognised_by_content(tmp_path):
     (lambda d: d["agents"].insert(1, d["queues"][0]), "agents.json: result[1]: a queue record in a page of agents"),
     (lambda d: d["campaigns"][0]["actions"].append({"type": "tlak"}), "campaigns.json: result[0].actions[2].type: unknown action type"),
     (lambda d: d["queues"].append({"foo": 1}), "queues.json: result[1]: not a record of a known VoIPbin resource"),
+    (lambda d: d.update(agents=d.pop("queues")), "agents.json: result[0]: a page of queues in a file named for agents"),
 ])
 def test_bad_records_name_the_file_and_the_record(tmp_path, edit, message):
     docs = account_docs(truth())

@@ -185,6 +185,21 @@ _SIGNATURES: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
+_NAME_HINTS = {
+    "campaigns": "campaign", "campaign": "campaign", "outplans": "outplan", "outplan": "outplan",
+    "outdials": "outdial", "outdial": "outdial", "outdialtargets": "outdialtarget", "outdialtarget": "outdialtarget",
+    "targets": "outdialtarget", "queues": "queue", "queue": "queue", "agents": "agent", "agent": "agent",
+    "flows": "flow", "flow": "flow", "calls": "call", "call": "call", "campaigncalls": "campaigncall",
+    "campaigncall": "campaigncall", "queuecalls": "queuecall", "queuecall": "queuecall",
+}
+
+
+def named_kind(path: Path) -> str | None:
+    """The resource a file's name announces (``calls.json``, ``outdialtargets-2.json``), if any."""
+    stem = re.sub(r"[^a-z]", "", path.name.split(".")[0].lower())
+    return _NAME_HINTS.get(stem)
+
+
 def recognise(record: Any) -> str | None:
     """The resource a record's fields belong to, or None."""
     if not isinstance(record, dict):
@@ -488,6 +503,11 @@ def read_account(paths: Iterable[str | Path], kinds: Iterable[str] | None = None
                     continue
                 if page_kind is None:
                     page_kind = kind
+                    announced = named_kind(path)
+                    if announced is not None and announced != kind:
+                        problems.append(Problem(name, idx_where, f"a page of {PLURAL[kind]} in a file named for "
+                                                                 f"{PLURAL[announced]}"))
+                        break
                     if kind not in accepted:
                         shown = ", ".join(PLURAL[k] for k in SHAPES if k in accepted)
                         problems.append(Problem(name, idx_where, f"a page of {PLURAL[kind]}; this command reads {shown}"))
