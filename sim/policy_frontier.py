@@ -240,6 +240,41 @@ class SimulatorEvaluate:
                  scheduler: Optional[str] = None, horizon: Optional[float] = None):
         self.scenario, self.metric = scenario, metric
         self.options = dict(workers=workers, executor=executor, scheduler=scheduler, horizon=horizon)
+        self._pool = None
+
+    def _keeps_a_pool(self) -> bool:
+        """Local processes: one pool for every evaluation (tune's search asks for a few runs at a
+        time, and starting a pool for each cost more than the runs on the default)."""
+        return self.options["workers"] > 1 and self.options["executor"] in (None, "process")
+
+    def close(self) -> None:
+        """Stop the pool of workers (if one was started)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _run_in_pool(self, variants, tasks):
+        import gc
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        from sim.experiment import WorkerLost
+
+        if self._pool is None:
+            gc.collect()  # as execute does: workers do not copy and traverse earlier garbage
+            method = "spawn" if mp.get_start_method(allow_none=True) == "spawn" else "fork"
+            self._pool = ProcessPoolExecutor(max_workers=self.options["workers"], mp_context=mp.get_context(method))
+        horizon = self.options["horizon"]
+        futures = [self._pool.submit(_run_variant, variants[t.scenario], t, horizon) for t in tasks]
+        try:
+            return [f.result() for f in futures]
+        except BrokenProcessPool as exc:
+            self._pool = None
+            raise WorkerLost(f"a worker process died ({exc})") from exc
+        except BaseException:
+            self.close()
+            raise
 
     def many(self, points: list[tuple[str, int, Optional[tuple[str, str]]]], reps: list[int]) -> list[list[dict]]:
         from sim.experiment import Task, execute
@@ -247,7 +282,10 @@ class SimulatorEvaluate:
         variants = [policy_scenario(self.scenario, p, k, sw, self.metric) for p, k, sw in points]
         tasks = [Task(i, int(k) if KNOB[p] == "service_level" else None, r)
                  for i, (p, k, _) in enumerate(points) for r in reps]
-        outs = execute(variants, tasks, **self.options)
+        if self._keeps_a_pool():
+            outs = self._run_in_pool(variants, tasks)
+        else:
+            outs = execute(variants, tasks, **self.options)
         failed = [o for o in outs if o.error is not None]
         if failed:
             p, k, _ = points[failed[0].task.scenario]
@@ -259,6 +297,13 @@ class SimulatorEvaluate:
 
     def __call__(self, policy: str, k: int, reps: Iterable[int], switch=None) -> list[dict[str, float]]:
         return self.many([(policy, k, switch)], list(reps))[0]
+
+
+def _run_variant(scenario, task, horizon):
+    """One replication of one policy variant, in a worker of ``SimulatorEvaluate``'s pool."""
+    from sim.experiment import run_task
+
+    return run_task(scenario, task, False, horizon)
 
 
 def frontier(
@@ -288,8 +333,6 @@ def frontier(
     ``FrontierResult``: ``.table()`` (frontier.csv), ``.best_table()``, ``.headline()``, ``.plot()``,
     ``.write(dir)``.
     """
-    from sim.tune import tune
-
     if not hasattr(scenario, "campaigns"):
         from sim.scenario import load_scenario
 
@@ -305,9 +348,23 @@ def frontier(
         replications = max(2, scenario.replications)
     if replications < 2:
         raise FrontierError("the frontier needs at least 2 replications per point (confidence intervals)")
-    if evaluate is None:
+    own = evaluate is None
+    if own:
         evaluate = SimulatorEvaluate(scenario, metric=metric, workers=workers, executor=executor,
                                      scheduler=scheduler, horizon=horizon)
+    try:
+        return _frontier(scenario, evaluate, policies=policies, max_abandon=max_abandon, metric=metric,
+                         objective=objective, replications=replications, max_replications=max_replications,
+                         grids=grids, switches=switches, log=log)
+    finally:
+        if own:
+            evaluate.close()
+
+
+def _frontier(scenario, evaluate: Evaluate, *, policies, max_abandon, metric, objective, replications,
+              max_replications, grids, switches, log) -> FrontierResult:
+    from sim.tune import tune
+
     grids = {**GRIDS, **(grids or {})}
     reps0 = list(range(replications))
 
