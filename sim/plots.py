@@ -13,7 +13,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 from matplotlib import colormaps
-from matplotlib.colors import Normalize
+from matplotlib.colors import Normalize, to_rgb
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
@@ -562,7 +562,8 @@ def frontier(table: pd.DataFrame, *, cap: float, upper_bound: Optional[float] = 
             ax.errorbar(xm[order], ym[order],
                         xerr=np.nan_to_num([np.maximum(xm - xlo, 0)[order], np.maximum(xhi - xm, 0)[order]]),
                         yerr=np.nan_to_num([np.maximum(ym - ylo, 0)[order], np.maximum(yhi - ym, 0)[order]]),
-                        marker=MARKERS[slot % len(MARKERS)], ms=4, lw=1.4, capsize=2, color=color, label=pol)
+                        marker=MARKERS[slot % len(MARKERS)], ms=4, lw=1.4, capsize=2, color=color, label=pol,
+                        elinewidth=0.7, ecolor=(*to_rgb(color), 0.45))  # the curves stand out
             chosen = x["chosen"].to_numpy(bool)
             if chosen.any():
                 ax.plot(xm[chosen], ym[chosen], "o", ms=13, mfc="none", mec=color, mew=2)
@@ -571,7 +572,7 @@ def frontier(table: pd.DataFrame, *, cap: float, upper_bound: Optional[float] = 
             ax.axhline(upper_bound, color="0.3", ls=":", lw=1.2, label="every agent talking all the time")
         ax.set_xlabel(_axis_label(metric))
         ax.set_ylabel(_axis_label(ymetric))
-        ax.set_xlim(0, xmax)
+        ax.set_xlim(-xmax * 0.02, xmax)  # points at 0 % (no abandons) off the axis line, where they show
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=8, loc="lower right")
