@@ -46,7 +46,7 @@ def main(argv=None) -> int:
     import numpy as np
 
     import sim
-    from sim.policy_frontier import SimulatorEvaluate
+    from sim.policy_frontier import SimulatorEvaluate, knob_value
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", default=str(ROOT / "scenarios" / "default.yaml"))
@@ -97,7 +97,7 @@ def main(argv=None) -> int:
         "runs": runs,
         "runs_per_s": round(runs / wall, 2),
         "headline": res.headline(),
-        "best": {p: (None if pf.best is None else res.best_table().set_index("policy").loc[p, "knob"])
+        "best": {p: (None if pf.best is None else knob_value(p, pf.best))
                  for p, pf in res.policies.items()},
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in load_after],
