@@ -23,6 +23,9 @@ Each abandoned answer gets exactly one **cause**, read from the records:
     with ``missed_ring: requeue``, put back to wait);
 ``agent_ringing``
     an agent's phone was ringing (the agent's answer delay);
+``wait_flow_end``
+    the caller's flow ended while they waited (no wait flow, flow-manager's cap of 100 executed
+    actions, a hangup in the wait flow) and call-manager hung up;
 ``queue_no_agent``
     the caller was waiting in the queue with no agent assigned (more live answers than agents:
     over-dialing).
@@ -38,7 +41,7 @@ import numpy as np
 
 from sim.registry import CAUSES  # the causes of an abandoned live answer, in the order tables list them
 
-ACTIONS_BEFORE_QUEUE, QUEUE_NO_AGENT, AGENT_RINGING, STRANDED, AMD_HANGUP, WAIT_TIMEOUT = range(len(CAUSES))
+ACTIONS_BEFORE_QUEUE, QUEUE_NO_AGENT, AGENT_RINGING, STRANDED, AMD_HANGUP, WAIT_TIMEOUT, WAIT_FLOW_END = range(len(CAUSES))
 
 PLAIN_COUNTS = tuple(f"abandoned_{c}" for c in CAUSES)
 """Per-run counts of plain abandons by cause (they sum to ``abandoned``)."""
@@ -86,6 +89,7 @@ def classify(
     amd_hangup: np.ndarray,
     wait_timeout_exit: np.ndarray,
     human: np.ndarray,
+    wait_flow_exit: np.ndarray | None = None,
     window_end: float,
     clock: str,
     allowed: float,
@@ -115,6 +119,8 @@ def classify(
     ring0 = first_ring(t_agent_ring, t_ring_missed)
     plain_cause = phase_at(t_hangup, t_queue, ring0, t_ring_missed)
     plain_cause[wait_timeout_exit] = WAIT_TIMEOUT
+    if wait_flow_exit is not None:
+        plain_cause[wait_flow_exit] = WAIT_FLOW_END
     plain_cause[amd_hangup] = AMD_HANGUP
     deadline = start + allowed
     # a caller who hung up unconnected before the deadline (or whose clock never started: the

@@ -368,7 +368,7 @@ class ExperimentResult:
         No wall time here (it is in ``runs``), so the table is the same whatever ran it.
         """
         if "replications" not in self._cache:
-            names = METRICS + EXTRA_METRICS
+            names = metric_names(o.metrics for o in self.outputs)
             rows = []
             for o in self.outputs:
                 row = self._keys(o)
@@ -499,12 +499,27 @@ class ExperimentResult:
         return results.write_folder(self, out, force=force, voipbin_records=voipbin_records)
 
 
+def metric_names(metric_dicts) -> list[str]:
+    """The registry's metrics in its order, then the names a scenario adds (its own
+    ``service_thresholds`` beyond the registered 10/20/30 s, ``occupancy.<group>``), in the order
+    first met."""
+    names = list(METRICS + EXTRA_METRICS)
+    known = set(names)
+    for d in metric_dicts:
+        for k in d or ():
+            if k not in known:
+                known.add(k)
+                names.append(k)
+    return names
+
+
 def summary_table(replications: pd.DataFrame) -> pd.DataFrame:
     """``replications`` (finished runs) -> a row per scenario, service level and metric."""
     reps = replications[replications["error"] == ""] if "error" in replications else replications
     rows = []
+    names = [c for c in replications.columns if c not in ("scenario", "service_level", "replication", "error")]
     for (scn, sl), grp in reps.groupby(["scenario", "service_level"], sort=False):
-        for m in METRICS + EXTRA_METRICS:
+        for m in names:
             s = summarize(grp[m].to_numpy())
             rows.append({"scenario": scn, "service_level": sl, "metric": m, **s})
     return pd.DataFrame(rows, columns=["scenario", "service_level", "metric", "mean", "sd", "ci_low", "ci_high", "n"])

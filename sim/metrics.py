@@ -41,6 +41,10 @@ def _share(num: float, den: float) -> float:
     return r if math.isnan(r) else min(1.0, max(0.0, r))
 
 
+WAIT_FLOW_EXITS = (QueueExit.NO_WAIT_FLOW, QueueExit.ACTION_LIMIT, QueueExit.WAIT_FLOW_HANGUP)
+"""Queue exits where the caller's flow ended while they waited (cause ``wait_flow_end``)."""
+
+
 def replication_metrics(rec: RunRecords, cols: dict[str, np.ndarray] | None = None) -> dict[str, float]:
     """The metrics of one finished replication."""
     if cols is None:
@@ -63,6 +67,7 @@ def replication_metrics(rec: RunRecords, cols: dict[str, np.ndarray] | None = No
         t_answer=t_answer, t_queue=t_queue, t_agent_ring=cols["t_agent_ring"], t_agent_answer=t_agent_answer,
         t_hangup=t_hangup, t_ring_missed=cols["t_ring_missed"], amd_hangup=cols["amd_hangup"] & human,
         wait_timeout_exit=cols["queue_exit"] == QueueExit.WAIT_TIMEOUT, human=human, window_end=w1,
+        wait_flow_exit=np.isin(cols["queue_exit"], WAIT_FLOW_EXITS),
         clock=rec.regulatory_clock, allowed=allowed,
     )
     connected, ended_unconnected, in_progress = ab["connected"], ab["abandoned"], ab["in_progress"]
@@ -138,6 +143,94 @@ def replication_metrics(rec: RunRecords, cols: dict[str, np.ndarray] | None = No
         **cause_counts(ab["cause"], "abandoned"),
         **cause_counts(ab["regulatory_cause"], "abandoned_regulatory"),
     }
+    m.update(queueing_metrics(rec, cols, human, inwin))
+    return m
+
+
+def threshold_name(seconds: float, prefix: str = "p_within_") -> str:
+    """``p_within_<N>s`` for a threshold of N seconds (``10`` -> ``p_within_10s``, ``2.5`` -> ``p_within_2.5s``)."""
+    return f"{prefix}{seconds:g}s"
+
+
+def _queue_visits(t_queue, t_agent_ring, t_agent_answer, t_hangup, chosen, queue_step, thresholds, prefix):
+    """The queueing figures of callers who entered a queue (``chosen``) and left it, connected or not.
+
+    A caller left the queue when an agent answered or the call ended; their wait runs from entering
+    the queue to the agent answering, or to the hang-up. They waited when no agent was rung for them
+    within one step of the queue loop (a caller finding an agent free is rung at the next step)."""
+    left = chosen & ~np.isnan(t_queue) & ~(np.isnan(t_agent_answer) & np.isnan(t_hangup))
+    n = int(left.sum())
+    connected = left & ~np.isnan(t_agent_answer)
+    wait = np.where(np.isnan(t_agent_answer), t_hangup, t_agent_answer) - t_queue
+    rung_after = np.where(np.isnan(t_agent_ring), np.inf, t_agent_ring - t_queue)
+    out = {
+        "p_wait": _ratio(int((left & (rung_after > queue_step + 1e-9)).sum()), n),
+        "mean_wait_all": float(wait[left].mean()) if n else math.nan,
+        "abandon_rate": _ratio(n - int(connected.sum()), n),
+    }
+    for thr in thresholds:
+        out[threshold_name(thr, prefix)] = _ratio(int((connected & (t_agent_answer - t_queue <= thr)).sum()), n)
+    return out
+
+
+def queueing_metrics(rec: RunRecords, cols, human, inwin) -> dict[str, float]:
+    """The figures queueing people compare with (issue 11): probability of waiting, mean wait of
+    all, time-average number waiting, occupancy per agent group, the share answered within each
+    of ``service_thresholds``; the same for the inbound calls, and their share of the agents."""
+    w0, w1 = rec.warmup, rec.end_time
+    span = w1 - w0
+    thresholds = rec.service_thresholds
+    t_queue = cols["t_queue"]
+    people = human & inwin(t_queue)
+    out_q = _queue_visits(t_queue, cols["t_agent_ring"], cols["t_agent_answer"], cols["t_hangup"], people,
+                          rec.queue_step, thresholds, "p_within_")
+    m = {"p_wait": out_q["p_wait"], "mean_wait_all": out_q["mean_wait_all"]}
+
+    # every caller waiting in a queue (people, machines, inbound), time-averaged over the window
+    starts, ends = [t_queue], [np.where(np.isnan(cols["t_agent_ring"]), cols["t_hangup"], cols["t_agent_ring"])]
+    ib = rec.inbound
+    if ib:
+        starts.append(ib["t_queue"])
+        ends.append(np.where(np.isnan(ib["t_agent_ring"]), ib["t_hangup"], ib["t_agent_ring"]))
+    s = np.concatenate(starts)
+    e = np.concatenate(ends)
+    queued = ~np.isnan(s)
+    s, e = s[queued], np.nan_to_num(e[queued], nan=w1)
+    waiting_time = float(np.clip(np.minimum(e, w1) - np.maximum(s, w0), 0, None).sum())
+    m["mean_number_waiting"] = waiting_time / span if span > 0 else math.nan
+    for thr in thresholds:
+        name = threshold_name(thr)
+        m[name] = out_q[name]
+
+    # inbound calls, by arrival in the window
+    if rec.has_inbound and ib:
+        arrived = inwin(ib["t_queue"])
+        out_i = _queue_visits(ib["t_queue"], ib["t_agent_ring"], ib["t_agent_answer"], ib["t_hangup"], arrived,
+                              rec.queue_step, thresholds, "inbound_p_within_")
+        ring = ~np.isnan(ib["t_agent_ring"])
+        held_s = np.maximum(ib["t_agent_ring"][ring], w0)
+        held_e = np.minimum(np.nan_to_num(ib["t_hangup"][ring], nan=w1), w1)
+        held = float(np.clip(held_e - held_s, 0, None).sum())
+        m["inbound_abandon_rate"] = out_i["abandon_rate"]
+        m["inbound_mean_wait"] = out_i["mean_wait_all"]
+        m["inbound_occupancy_share"] = _ratio(held, rec.staffed)
+        for thr in thresholds:
+            name = threshold_name(thr, "inbound_p_within_")
+            m[name] = out_i[name]
+    else:
+        for name in ("inbound_abandon_rate", "inbound_mean_wait", "inbound_occupancy_share"):
+            m[name] = math.nan
+        for thr in thresholds:
+            m[threshold_name(thr, "inbound_p_within_")] = math.nan
+
+    # occupancy per agent group: 1 - its agents' time available over its staffed time
+    if len(rec.group_names):
+        group = rec.agent_group[rec.spell_agent] if len(rec.spell_agent) else np.zeros(0, np.int32)
+        avail = np.clip(np.minimum(rec.spell_end, w1) - np.maximum(rec.spell_start, w0), 0, None)
+        by_group = np.bincount(group, weights=avail, minlength=len(rec.group_names)) if len(avail) else np.zeros(len(rec.group_names))
+        for g, name in enumerate(rec.group_names):
+            staffed = float(rec.group_staffed[g])
+            m[f"occupancy.{name}"] = _ratio(staffed - float(by_group[g]), staffed)
     return m
 
 

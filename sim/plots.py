@@ -341,6 +341,7 @@ CAUSE_COLORS = {
     "stranded": "#9b2226",
     "amd_hangup": "#264653",
     "wait_timeout": "#8d99ae",
+    "wait_flow_end": "#2a9d8f",
 }
 
 

@@ -11,13 +11,15 @@ The regulatory threshold and abandon cap come from the scenario, read through ``
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
 Better = Literal["higher", "lower"] | None
 
-CAUSES = ("actions_before_queue", "queue_no_agent", "agent_ringing", "stranded", "amd_hangup", "wait_timeout")
+CAUSES = ("actions_before_queue", "queue_no_agent", "agent_ringing", "stranded", "amd_hangup", "wait_timeout",
+          "wait_flow_end")
 """Why a live answer was abandoned (``sim.abandons`` decides which, from the call's records)."""
 CAUSE_LABELS = {
     "actions_before_queue": "campaign actions",
@@ -26,6 +28,7 @@ CAUSE_LABELS = {
     "stranded": "missed ring",
     "amd_hangup": "machine detection",
     "wait_timeout": "queue wait timeout",
+    "wait_flow_end": "call flow ended",
 }
 """Short names for legends."""
 CAUSE_DEFINITIONS = {
@@ -35,6 +38,8 @@ CAUSE_DEFINITIONS = {
     "stranded": "a ring the agent let go unanswered had begun (the caller left alone, or put back to wait)",
     "amd_hangup": "machine detection took the person for a machine and hung up",
     "wait_timeout": "the queue's wait_timeout removed the caller",
+    "wait_flow_end": "the caller's flow ended while they waited and the call was hung up: the queue has no wait flow, "
+                     "flow-manager's cap of 100 executed actions was reached, or the wait flow hung up",
 }
 
 
@@ -169,6 +174,35 @@ REGISTRY: tuple[Metric, ...] = (
     *(M(f"abandoned_regulatory_{c}", f"Abandoned, {{threshold}}-second rule: {CAUSE_LABELS[c]}", "calls",
         contract=False, better="lower",
         definition=f"abandoned_regulatory whose cause is {c}: {CAUSE_DEFINITIONS[c]}") for c in CAUSES),
+    # ---- queueing figures (issue 11): what queueing theory and call-centre tools report
+    M("p_wait", "Probability of waiting", "% of people queued", percent=True, contract=False, better="lower",
+      definition="people who entered the queue and left it (connected or not) and were not rung to an agent "
+                 "within one step of the queue loop (engine.timers.queue_step): they found no agent free"),
+    M("mean_wait_all", "Mean wait, all queued people", "s", contract=False, better="lower", digits=2,
+      definition="mean time from entering the queue to an agent answering or to hanging up, over every person who "
+                 "entered it and left it (abandoned included; mean_queue_wait counts the connected only)"),
+    M("mean_number_waiting", "Callers waiting (time average)", "callers", contract=False, better="lower", digits=2,
+      definition="time-average number of callers waiting in the queues (people, machines and inbound calls; "
+                 "waiting ends when an agent is rung or the call ends)"),
+    *(M(f"p_within_{n}s", f"Answered within {n} s", "% of people queued", percent=True, contract=False,
+        better="higher",
+        definition=f"people connected to an agent within {n} s of entering the queue, over all who entered it "
+                   "and left it, connected or not (service_thresholds gives N; 10, 20 and 30 s by default)")
+      for n in (10, 20, 30)),
+    M("inbound_abandon_rate", "Inbound abandon rate", "% of inbound calls", percent=True, contract=False,
+      better="lower",
+      definition="inbound calls (queues[].inbound) that left the queue without an agent, over those that left it "
+                 "(by arrival in the window); empty without inbound streams"),
+    M("inbound_mean_wait", "Inbound mean wait", "s", contract=False, better="lower", digits=2,
+      definition="mean time from an inbound call's arrival to an agent answering or to its hang-up, over those "
+                 "that left the queue"),
+    M("inbound_occupancy_share", "Inbound share of staffed time", "% of staffed time", percent=True,
+      contract=False,
+      definition="agents' time on inbound calls (from the ring to the call's end) over their staffed time"),
+    *(M(f"inbound_p_within_{n}s", f"Inbound answered within {n} s", "% of inbound calls", percent=True,
+        contract=False, better="higher",
+        definition=f"inbound calls connected to an agent within {n} s of arriving, over all that left the queue")
+      for n in (10, 20, 30)),
 )
 del M
 
@@ -197,11 +231,27 @@ assert len(BY_NAME) == len(REGISTRY), "two metrics share a name"
 assert all(m.column for m in TABLE) and all(m.report for m in REPORT), "a table column without a heading"
 
 
+def is_dynamic(name: str) -> bool:
+    """A metric a scenario names for itself: ``occupancy.<group>``, ``p_within_<N>s`` and
+    ``inbound_p_within_<N>s`` for thresholds beyond the registered 10/20/30 s."""
+    return name not in BY_NAME and (name.startswith("occupancy.") or re.fullmatch(r"(inbound_)?p_within_.+s", name) is not None)
+
+
 def get(name: str) -> Metric:
     """The metric called ``name``; a plain one (its name as label, no unit) if it is not registered."""
     m = BY_NAME.get(name)
     if m is not None:
         return m
+    dyn = re.fullmatch(r"(inbound_)?p_within_(.+)s", name)
+    if dyn:  # a scenario's own service_thresholds
+        base = BY_NAME[f"{dyn.group(1) or ''}p_within_10s"]
+        return Metric(name, base.label.replace("10", dyn.group(2)), base.unit,
+                      definition=base.definition.replace("10 s", f"{dyn.group(2)} s"),
+                      contract=False, percent=True, better="higher")
+    if name.startswith("occupancy."):
+        group = name.split(".", 1)[1]
+        return Metric(name, f"Occupancy of {group}", "%", contract=False, percent=True, better="higher",
+                      definition=f"occupancy of the agent group {group}")
     return Metric(name, name.replace("_", " ").capitalize(), "", definition="", contract=False)
 
 
@@ -289,6 +339,11 @@ interval across the replications where it is defined. Labels naming the 2-second
 scenario's regulatory threshold (`regulatory.threshold`, 2 s by default). *Better* is the direction that is
 better for the campaign (blank: it depends); *check* marks the headline metrics that
 `pacing-sim check` tests by default. Identity: `human_answers = conversations + abandoned + in_progress`.
+
+Besides the metrics listed, each scenario adds its own, after them: `occupancy.<group>` for each
+agent group (1 - the group's time available over its staffed time), and `p_within_<N>s`,
+`inbound_p_within_<N>s` for each of its `service_thresholds` other than the listed 10, 20, 30 s.
+The `inbound_*` metrics are empty (undefined) in a scenario without inbound streams.
 """
 
 _CAUSES_INTRO = """\

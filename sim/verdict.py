@@ -33,6 +33,7 @@ CAUSE_PHRASES = {
     "stranded": "were left alone after an agent missed the ring",
     "amd_hangup": "were hung up on by machine detection",
     "wait_timeout": "were removed by the queue's wait timeout",
+    "wait_flow_end": "were hung up when their call flow ended while they waited",
 }
 """What happened to the callers abandoned for each cause (after "N % of them ...")."""
 
@@ -431,6 +432,16 @@ def _wait_timeout(scn, metric, level, first_level) -> str:
     return f"the queue removes callers still waiting after its wait timeout ({'; '.join(qs)})" if qs else ""
 
 
+def _wait_flow_end(scn, metric, level, first_level) -> str:
+    parts = []
+    for i, q in enumerate(scn.queues):
+        if q.wait_flow is None:
+            parts.append(f"queues[{i}].wait_flow is none: callers are hung up as they join")
+        else:
+            parts.append(f"queues[{i}].wait_flow ends a wait after flow-manager's 100 executed actions")
+    return "; ".join(parts)
+
+
 _DRIVERS = {
     "actions_before_queue": _actions,
     "queue_no_agent": _queue_no_agent,
@@ -438,6 +449,7 @@ _DRIVERS = {
     "stranded": _stranded,
     "amd_hangup": _amd,
     "wait_timeout": _wait_timeout,
+    "wait_flow_end": _wait_flow_end,
 }
 
 

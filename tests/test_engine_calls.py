@@ -133,9 +133,11 @@ def test_abandoned_in_queue_is_a_success_and_never_retried():
 
 
 def test_wait_timeout_removes_a_waiting_caller():
-    """No agent free (the only one talks 100 s with caller 0); caller 1 enters at 11.5, and the
-    queue's wait_timeout of 20 s removes it at 31.5 (abandoned), hang-up normal: success."""
+    """Enforced (documented; as coded see test_engine_fidelity): no agent free (the only one
+    talks 100 s with caller 0); caller 1 enters at 11.5, and the queue's wait_timeout of 20 s
+    removes it at 31.5 (abandoned), hang-up normal: success."""
     scn = scenario({"population": {"outcome": [{"human": 1.0}]}, "outdials": [{"name": "od", "targets": 2}],
+                    "engine": {"wait_timeout": "enforced"},
                     "queues": [{"name": "q", "wait_timeout": "20s"}]}, horizon="5m")
     r = run(scn, 200)
     assert r.times("t_hangup")[1] == 31.5

@@ -16,7 +16,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_computed_metric_is_registered_and_every_registered_one_computed():
     m = run(scenario()).m
-    assert set(m) == set(registry.ALL), "replication_metrics and the registry disagree"
+    fixed = [k for k in m if not registry.is_dynamic(k)]
+    assert set(fixed) == set(registry.ALL), "replication_metrics and the registry disagree"
+    # a scenario's own names (occupancy per agent group, its service_thresholds) come after them
+    assert list(m)[len(fixed):] == ["occupancy.a"]
+    m = run(scenario(service_thresholds=[15])).m
+    assert "p_within_15s" in m and "inbound_p_within_15s" in m and "p_within_10s" not in m
+    assert registry.get("p_within_15s").percent and "15 s" in registry.get("p_within_15s").definition
 
 
 def test_the_old_names_are_the_registry_s():

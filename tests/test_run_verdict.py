@@ -16,7 +16,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 GOLDEN = ROOT / "tests" / "data" / "golden_scenario.yaml"
-CAUSES = ("actions_before_queue", "queue_no_agent", "agent_ringing", "stranded", "amd_hangup", "wait_timeout")
+CAUSES = ("actions_before_queue", "queue_no_agent", "agent_ringing", "stranded", "amd_hangup", "wait_timeout",
+          "wait_flow_end")
 
 # the frozen old default, with no greeting, auto-answer agents and callers holding 12 s: the
 # regulatory abandon rate is 0 at low levels and rises past 3 % at high ones

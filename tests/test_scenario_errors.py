@@ -336,7 +336,7 @@ def test_missing_required_field(capsys, tmp_path, path, expected):
     ("agents.0.count", "twenty", "a whole number from 0 to 100,000"),
     ("agents.0.count", 2.5, "a whole number"),
     ("agents.0.count", True, "a whole number"),
-    ("campaigns", {"a": 1}, "a list of 1 to 100 items"),
+    ("campaigns", {"a": 1}, "a list of at most 100 items"),
     ("campaigns.0", None, "a mapping with fields name"),
     ("campaigns.0.type", "sms", "one of 'call', 'flow'"),
     ("campaigns.0.end_handle", "stpo", "did you mean 'stop'?"),

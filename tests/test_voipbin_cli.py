@@ -22,8 +22,10 @@ def test_import_writes_a_scenario_that_runs(tmp_path, capsys):
     assert main(["import", str(EXAMPLE / "account"), "-o", str(out), "--campaign", "march-renewals"]) == 0
     captured = capsys.readouterr()
     assert "wrote" in captured.out and "behaviour assumed" in captured.out
-    assert "note: skipped campaign" in captured.err and "warning: queue" in captured.err
+    assert "note: skipped campaign" in captured.err
     scn = load_scenario(out)
+    # the queue's wait flow (talk, sleep 10 s) is imported since the scenario has queues[].wait_flow
+    assert [a.type for a in scn.queues[0].wait_flow] == ["talk", "sleep"]
     assert (tmp_path / "march.targets.csv").is_file() and len(scn.target_masks["renewals-march"]) == 400
     assert main(["run", str(out), "--horizon", "10m", "--replications", "1", "--format", "json"]) == 0
     # an existing output is refused without --force, and nothing is touched

@@ -271,4 +271,6 @@ def test_example_account_imports_its_truth_in_either_timestamp_format(tmp_path):
     assert sorted((g.count, len(g.tags)) for g in got.agents) == [(4, 2), (8, 1)]
     assert got.target_masks["renewals-march"] == truth_scn.target_masks["renewals-march"]
     assert got.engine.missing_destination == "skip"
-    assert len(r1.notes) == 4 and any("wait flow" in w for w in r1.warnings)
+    assert len(r1.notes) == 4
+    # the wait flow is imported (queues[].wait_flow, issue 11), no longer a warning
+    assert [a.type for a in q.wait_flow] == ["talk", "sleep"] and not any("wait flow" in w for w in r1.warnings)

@@ -138,7 +138,8 @@ def result_json(result, scenario_index: int = 0) -> dict:
         "replications": reps,
         "verdict": result.verdict(scenario_index),
         "results": [
-            {"service_level": sl, "metrics": {m: summary[sl][m] for m in ALL}, "causes": causes(summary[sl])}
+            {"service_level": sl, "metrics": {m: summary[sl][m] for m in [*ALL, *(k for k in summary[sl] if k not in ALL)]},
+             "causes": causes(summary[sl])}
             for sl in summary
         ],
     })

@@ -35,6 +35,7 @@ from sim.engine.resources import (
     P_STRANDED,
     P_TALK,
     P_WAIT,
+    Q_ACTION_LIMIT,
     Q_CONNECTED,
     Q_CUT,
     Q_HANGUP_RINGING,
@@ -164,65 +165,86 @@ def ring_out(sim: "Simulation", ev) -> None:
         hangup(sim, cc, cc.reason)
 
 
-def call_process(sim: "Simulation", cc: Call, ring: float):
-    """An answered call, from the dial: ring, actions, queue, agent, conversation, wrap-up."""
+def call_process(sim: "Simulation", cc, ring: float):
+    """An answered call, from the dial: ring, actions, queue, agent, conversation, wrap-up. An
+    inbound call (no campaign) runs the same process from its queue on (one generator for both,
+    so the campaign calls pay no delegation)."""
     env = sim.env
     c = cc.campaign
     t0 = env._now
     cap = t0 + sim.max_call
     try:
-        machine = cc.outcome == MACHINE
-        answer_at = t0 + ring
-        if c.unanswered_only:
-            yield sleep(env, ring)
-            answered(sim, cc)  # documented: D changes at the answer, so it is an event
+        if c is None:
+            # ---- an inbound call: straight into its queue
+            queue = cc.queue
+            inb = queue.inbound
+            machine = False
+            person_end = t0 + inb.patience()
+            end_call, talk, wait_end = inbound_end, inb.talk, queue.wait_end[0]
         else:
-            # as coded nothing happens in the engine at the answer itself: the answer and the
-            # actions are one wait (a stop request in between is told apart by the time)
-            cc.t_answer = answer_at
+            machine = cc.outcome == MACHINE
+            answer_at = t0 + ring
+            if c.unanswered_only:
+                yield sleep(env, ring)
+                answered(sim, cc)  # documented: D changes at the answer, so it is an event
+            else:
+                # as coded nothing happens in the engine at the answer itself: the answer and the
+                # actions are one wait (a stop request in between is told apart by the time)
+                cc.t_answer = answer_at
 
-        # ---- answered: the campaign's actions
-        cc.phase = P_ACTIONS
-        person_end = answer_at + sim.people.machine_talk() if machine else INF
-        steps = c.steps
-        if steps is None:
-            t_act, reason = c.action_time, UNSET
-        else:
-            t_act, reason = run_actions(sim, steps, machine, cc)
-        queue = c.queue
-        end = answer_at + t_act
-        if person_end < end:
-            end, reason = person_end, NORMAL  # the machine hung up during the flow
-        elif reason == UNSET and queue is None:
-            reason = NORMAL  # the flow ran out of actions
-        if reason != UNSET or end > cap:
-            if end > cap:
-                end, reason = cap, TIMEOUT
-            yield sleep(env, end - env._now)
-            hangup(sim, cc, reason)
-            return
-        if end > env._now:
-            yield sleep(env, end - env._now)
+            # ---- answered: the campaign's actions
+            cc.phase = P_ACTIONS
+            person_end = answer_at + sim.people.machine_talk() if machine else INF
+            steps = c.steps
+            if steps is None:
+                t_act, reason = c.action_time, UNSET
+            else:
+                t_act, reason = run_actions(sim, steps, machine, cc)
+            queue = c.call_queue
+            end = answer_at + t_act
+            if person_end < end:
+                end, reason = person_end, NORMAL  # the machine hung up during the flow
+            elif reason == UNSET and queue is None:
+                reason = NORMAL  # the flow ran out of actions
+            if reason != UNSET or end > cap:
+                if end > cap:
+                    end, reason = cap, TIMEOUT
+                yield sleep(env, end - env._now)
+                hangup(sim, cc, reason)
+                return
+            if end > env._now:
+                yield sleep(env, end - env._now)
+            if not machine:
+                person_end = env._now + sim.people.patience()
+            end_call, talk, wait_end = hangup, None, c.wait_end
 
-        # ---- the queue
+        # ---- the queue (its wait flow and flow-manager's action cap: sim.engine.waitflow)
         now = env._now
         cc.t_queue = now
+        cc.queue = queue
         sim.seq += 1
         cc.key = (now, sim.seq)
-        if not machine:
-            person_end = now + sim.people.patience()
+        flow_off, fail_off, flow_exit = wait_end
+        flow_end = now + flow_off
+        forward_fails = now + fail_off
         wt = queue.wait_timeout
-        wait_deadline = now + wt if wt > 0 else INF
+        wait_deadline = now + wt if wt > 0 and sim.enforce_wait_timeout else INF
         leave_at = person_end if person_end < cap else cap
+        deadline = leave_at if leave_at < wait_deadline else wait_deadline
+        if flow_end < deadline:
+            deadline = flow_end
+        # one deadline timer for the whole visit: a caller put back in the queue keeps it (its
+        # callback acts only on a caller who is waiting then)
+        timer = deadline < INF
         agent_ring_timeout = sim.agent_ring_timeout
         while True:
             cc.phase = P_WAIT
-            deadline = leave_at if leave_at < wait_deadline else wait_deadline
             if deadline > now:
                 cc.wake = ev = env.event()
                 queue_mod.join(sim, queue, cc)
-                if deadline < INF:
+                if timer:
                     after(env, deadline - now, sim.queue_deadline, cc)
+                    timer = False
                 agent = yield ev
             else:
                 agent = None
@@ -230,13 +252,24 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
             if agent is None:
                 if now >= cap:
                     cc.queue_exit = Q_CUT
-                    hangup(sim, cc, TIMEOUT)
-                elif now >= wait_deadline and wait_deadline <= leave_at:
+                    end_call(sim, cc, TIMEOUT)
+                elif flow_end <= leave_at and flow_end <= wait_deadline:
+                    cc.queue_exit = flow_exit  # the activeflow ended: call-manager hangs up, normal
+                    end_call(sim, cc, NORMAL)
+                elif wait_deadline <= leave_at:
                     cc.queue_exit = Q_WAIT_TIMEOUT  # abandoned by the queue; the flow ends normally
-                    hangup(sim, cc, NORMAL)
+                    end_call(sim, cc, NORMAL)
                 else:
                     cc.queue_exit = Q_HANGUP_WAITING
-                    hangup(sim, cc, NORMAL)
+                    end_call(sim, cc, NORMAL)
+                return
+            if now >= forward_fails:
+                # the agent is rung, but forwarding the caller's flow to the bridge is one action
+                # beyond flow-manager's cap: the activeflow stops and the call is hung up
+                cc.agent = agent.idx
+                agent_ring_over(sim, agent)
+                cc.queue_exit = Q_ACTION_LIMIT
+                end_call(sim, cc, NORMAL)
                 return
 
             # ---- an agent is rung; the queuecall is in service from now
@@ -255,7 +288,7 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
                 yield sleep(env, leave_at - now)
                 agent_ring_over(sim, agent)
                 cc.queue_exit = Q_CUT if leave_at >= cap else Q_HANGUP_RINGING
-                hangup(sim, cc, TIMEOUT if leave_at >= cap else NORMAL)
+                end_call(sim, cc, TIMEOUT if leave_at >= cap else NORMAL)
                 return
             yield sleep(env, agent_ring_timeout)
             agent_ring_over(sim, agent)
@@ -267,7 +300,7 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
             cc.phase = P_STRANDED
             yield sleep(env, leave_at - now)
             cc.queue_exit = Q_CUT if leave_at >= cap else Q_HANGUP_STRANDED
-            hangup(sim, cc, TIMEOUT if leave_at >= cap else NORMAL)
+            end_call(sim, cc, TIMEOUT if leave_at >= cap else NORMAL)
             return
 
         # ---- conversation
@@ -276,14 +309,14 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
         agent.status = BUSY
         cc.t_agent_answer = now
         cc.queue_exit = Q_CONNECTED
-        end = now + agent.talk()
+        end = now + (agent.talk() if talk is None else talk())
         if machine and person_end < end:
             end = person_end  # a machine stops recording
         reason = NORMAL
         if end > cap:
             end, reason = cap, TIMEOUT
         yield sleep(env, end - now)
-        hangup(sim, cc, reason)
+        end_call(sim, cc, reason)
         cc.phase = P_AFTER
         delay = agent.wrap() + agent.reset() if sim.manual_reset else agent.wrap()
         if delay > 0:
@@ -291,6 +324,12 @@ def call_process(sim: "Simulation", cc: Call, ring: float):
         queue_mod.agent_available(sim, agent)
     except simpy.Interrupt:
         yield from _hung_up_by_stop(sim, cc)
+
+
+def inbound_end(sim: "Simulation", cc, reason: int) -> None:
+    """An inbound call ends (no campaigncall to close)."""
+    cc.t_hangup = sim.env._now
+    cc.reason = reason
 
 
 def _hung_up_by_stop(sim: "Simulation", cc: Call):
@@ -302,7 +341,7 @@ def _hung_up_by_stop(sim: "Simulation", cc: Call):
         return
     if phase == P_WAIT:
         if cc.in_queue:
-            queue_mod.leave(cc.campaign.queue, cc)
+            queue_mod.leave(cc.queue, cc)
         elif cc.wake.triggered and cc.wake.value is not None:
             agent_ring_over(sim, cc.wake.value)  # assigned this very instant
         cc.queue_exit = Q_CUT
@@ -336,4 +375,4 @@ def flow_process(sim: "Simulation", cc: Call):
     campaigncall_done(sim, cc, True)
 
 
-__all__ = ["call_process", "flow_process", "hangup", "place_call", "ring_out"]
+__all__ = ["call_process", "flow_process", "hangup", "inbound_end", "place_call", "ring_out"]

@@ -13,6 +13,7 @@ from sim.engine.clock import after, sleep
 from sim.engine.resources import (
     ALL_DESTINATIONS,
     CANCEL,
+    CREATE_FAILED,
     DONE,
     FAIL,
     FLOW,
@@ -65,7 +66,8 @@ def head_target(c: Campaign) -> Optional[object]:
 def first_step(sim: "Simulation", c: Campaign):
     """The loop's start: a process, as in VoIPbin (its start event runs before anything else at
     this time), that waits ``first_step`` and hands over to the chain of ``campaign_step``."""
-    yield sleep(sim.env, sim.timers.first_step)
+    latency = sim.step_latency  # engine.timers.step_latency; None: the steps take no time
+    yield sleep(sim.env, sim.timers.first_step if latency is None else sim.timers.first_step + latency())
     campaign_step(sim, c)
 
 
@@ -83,6 +85,9 @@ def campaign_step(sim: "Simulation", c: Campaign) -> None:
         execute_stop(sim, c)
         return
     timers = sim.timers
+    if sim.step_latency is not None:
+        _campaign_step_latency(sim, c)
+        return
     target = head_target(c)
     if target is None:
         if c.end_stop:
@@ -113,6 +118,42 @@ def campaign_step(sim: "Simulation", c: Campaign) -> None:
     after(sim.env, timers.after_dial, c.step)
 
 
+def _campaign_step_latency(sim: "Simulation", c: Campaign) -> None:
+    """``campaign_step`` when each step takes time (``engine.timers.step_latency``): a duration
+    drawn per step is added to the delay before the next one, so a step reads the state and acts
+    at its end. Kept apart so the default step draws nothing and pays nothing for it."""
+    timers = sim.timers
+    latency = sim.step_latency
+    target = head_target(c)
+    if target is None:
+        if c.end_stop:
+            execute_stop(sim, c)
+            return
+        after(sim.env, timers.after_wait + latency(), c.step)
+        return
+    queue = c.queue
+    if queue is not None:
+        page = timers.page_size
+        available = len(queue.avail)
+        dialing = c.dialing
+        pacer = c.pacer
+        if pacer is not None:
+            if not pacer.allows(available, dialing):
+                after(sim.env, timers.after_wait + latency(), c.step)
+                return
+        elif not capacity_allows(c.agent_side, available if available < page else page, c.sl,
+                                 dialing if dialing < page else page):
+            after(sim.env, timers.after_wait + latency(), c.step)
+            return
+    if target.__class__ is Target and sim.env._now - target.last_change < c.try_interval:
+        after(sim.env, timers.after_wait + latency(), c.step)
+        return
+    dial(sim, c, target)
+    if not c.execute:
+        return
+    after(sim.env, timers.after_dial + latency(), c.step)
+
+
 def dial(sim: "Simulation", c: Campaign, head) -> Call:
     """Create the campaigncall, set the target progressing, count the attempt, place the call."""
     now = sim.env._now
@@ -133,20 +174,23 @@ def dial(sim: "Simulation", c: Campaign, head) -> Call:
     cc = Call(c, target, dest, tries[dest], now)
     sim.calls.append(cc)
     c.live += 1
-    if not target.mask >> dest & 1:
-        # As coded, an absent destination reads back as an empty address, is chosen, and the
-        # call cannot be created: the campaigncall fails and the campaign stops.
-        cc.outcome = NOT_PLACED
-        cc.t_hangup = now
-        cc.result = FAIL
-        campaigncall_done(sim, cc, False)
-        execute_stop(sim, c)
-    elif c.type_flow:
+    if c.type_flow:
+        # no call is placed (executeFlow), so an absent destination makes nothing fail
         cc.outcome = FLOW
         if sim.flow_done_on_end:
             cc.proc = sim.env.process(sim.flow_process(cc))
         # else, as coded: nothing ever marks a flow campaigncall done (activeflow_deleted is sent
         # only when an activeflow is deleted), so it and its target stay progressing for good
+    elif not target.mask >> dest & 1 or (sim.people.create_u is not None and sim.people.create_u() < sim.people.create_failure):
+        # As coded, an absent destination reads back as an empty address, is chosen, and the
+        # call cannot be created; any other failure to create it (balance, whitelist, caller
+        # id, routes) ends the same way: the campaigncall fails and the campaign stops
+        # (bin-campaign-manager pkg/campaignhandler/execute.go, executeCall and Execute).
+        cc.outcome = NOT_PLACED if not target.mask >> dest & 1 else CREATE_FAILED
+        cc.t_hangup = now
+        cc.result = FAIL
+        campaigncall_done(sim, cc, False)
+        execute_stop(sim, c)
     else:
         c.dialing += 1
         cc.counted = True

@@ -44,6 +44,7 @@ def agent_unavailable(sim: "Simulation", agent: Agent, status: int, by_call: boo
     sim.spell_start.append(agent.avail_since)
     sim.spell_end.append(sim.env._now)
     sim.spell_by_call.append(by_call)
+    sim.spell_agent.append(idx)
 
 
 def join(sim: "Simulation", q: Queue, cc: Call) -> None:

@@ -6,7 +6,7 @@ time series and tables are computed from, and it pickles cheaply to a worker's p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,6 +19,11 @@ CALL_COLUMNS = (
 )
 """One row per campaigncall (dial attempt), in dial order. Codes for the categorical columns
 (``decode`` names them); NaN for a time that did not happen (yet)."""
+
+INBOUND_COLUMNS = (
+    "queue", "t_queue", "t_agent_ring", "t_agent_answer", "t_hangup", "reason", "agent", "queue_exit", "stranded",
+)
+"""One row per inbound call (``queues[].inbound``), in arrival order; ``t_queue`` is its arrival."""
 
 CODED_COLUMNS = {"outcome": Outcome, "reason": Reason, "result": Result, "queue_exit": QueueExit}
 """Categorical columns and the codes they hold (-1: not set yet)."""
@@ -60,6 +65,20 @@ class RunRecords:
     regulatory_greeting: float
     regulatory_clock: str
     timeseries_interval: float
+    inbound: dict = field(default_factory=dict)
+    """The inbound calls' columns (``INBOUND_COLUMNS``); empty without inbound streams."""
+    spell_agent: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    """The agent of each availability spell."""
+    agent_group: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    """Each agent's group (index in the scenario's ``agents``)."""
+    group_names: tuple = ()
+    group_staffed: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    """Agent-seconds logged in inside the measurement window, per group."""
+    service_thresholds: tuple = ()
+    """The scenario's ``service_thresholds`` (s): the metrics ``p_within_<N>s``."""
+    queue_step: float = 0.1
+    """The queue loop's step: a caller not rung to an agent within it waited (``p_wait``)."""
+    has_inbound: bool = False
 
     @property
     def n_calls(self) -> int:
@@ -70,6 +89,8 @@ def decode(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """Codes -> names for the categorical columns (for tables users read)."""
     out = dict(cols)
     for name, codes in CODED_COLUMNS.items():
+        if name not in cols:
+            continue  # the inbound calls have no outcome or result
         table = labels(codes)
         lookup = np.empty(max(table) + 2, dtype=object)  # index code + 1, so -1 ("not set") is 0
         for code, label in table.items():
@@ -78,4 +99,4 @@ def decode(cols: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     return out
 
 
-__all__ = ["CALL_COLUMNS", "RunRecords", "decode"]
+__all__ = ["CALL_COLUMNS", "INBOUND_COLUMNS", "RunRecords", "decode"]

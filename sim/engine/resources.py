@@ -61,6 +61,7 @@ class Outcome(Code):
     NO_ANSWER = 4
     FLOW = 5  # a flow campaigncall: no call placed
     NOT_PLACED = 6  # the destination chosen is absent (see missing_destination): no call is created
+    CREATE_FAILED = 7  # creating the call failed (population.create_failure): no call is placed
 
 
 class Reason(Code):
@@ -90,6 +91,10 @@ class QueueExit(Code):
     HANGUP_AGENT_RINGING = 4
     HANGUP_STRANDED = 5
     CUT = 6
+    # the caller's activeflow ended while they waited (call-manager then hangs up, reason normal):
+    NO_WAIT_FLOW = 7  # the queue has no wait flow: its fetch fails at once
+    ACTION_LIMIT = 8  # flow-manager's cap of 100 executed actions
+    WAIT_FLOW_HANGUP = 9  # a hangup action in the wait flow
 
     @property
     def label(self) -> str:
@@ -134,6 +139,7 @@ FAILED = Outcome.FAILED
 NO_ANSWER = Outcome.NO_ANSWER
 FLOW = Outcome.FLOW
 NOT_PLACED = Outcome.NOT_PLACED
+CREATE_FAILED = Outcome.CREATE_FAILED
 NORMAL = Reason.NORMAL
 R_BUSY = Reason.BUSY
 R_NOANSWER = Reason.NOANSWER
@@ -150,6 +156,9 @@ Q_WAIT_TIMEOUT = QueueExit.WAIT_TIMEOUT
 Q_HANGUP_RINGING = QueueExit.HANGUP_AGENT_RINGING
 Q_HANGUP_STRANDED = QueueExit.HANGUP_STRANDED
 Q_CUT = QueueExit.CUT
+Q_NO_WAIT_FLOW = QueueExit.NO_WAIT_FLOW
+Q_ACTION_LIMIT = QueueExit.ACTION_LIMIT
+Q_WAIT_FLOW_HANGUP = QueueExit.WAIT_FLOW_HANGUP
 P_RING = Phase.RING
 P_ACTIONS = Phase.ACTIONS
 P_WAIT = Phase.WAIT
@@ -198,7 +207,7 @@ class Agent:
 class Queue:
     __slots__ = (
         "idx", "name", "tags", "avail", "waiting", "wait_calls", "running",
-        "wait_timeout", "service_timeout", "choose", "step",
+        "wait_timeout", "service_timeout", "choose", "step", "wait_steps", "wait_end", "inbound",
     )
 
     def __init__(self, idx: int, name: str, tags: list[str], wait_timeout: float, service_timeout: float):
@@ -211,6 +220,9 @@ class Queue:
         self.running = False
         self.wait_timeout = wait_timeout
         self.service_timeout = service_timeout
+        self.wait_steps = None  # the compiled wait flow (sim.engine.waitflow)
+        self.wait_end: dict = {}  # actions run before the queue_join -> wait_flow_end(...)
+        self.inbound = None  # the inbound stream's samplers (sim.engine.inbound), or None
 
 
 class Campaign:
@@ -218,7 +230,7 @@ class Campaign:
         "idx", "name", "type_flow", "sl", "end_stop", "queue", "status", "execute", "dialing", "live",
         "n_targets", "fresh", "masks", "uniform_mask", "usable", "retry", "max_try", "try_interval",
         "ring_timeout", "steps", "next_campaign", "start_at", "stop_at", "end_time", "n_done",
-        "calls_live", "ever_started", "action_time", "flow_time", "select_all", "step",
+        "calls_live", "ever_started", "action_time", "flow_time", "select_all", "step", "call_queue", "wait_end",
         "agent_side", "unanswered_only", "pacer",
     )
 
@@ -247,7 +259,7 @@ class Call:
         "campaign", "target", "dest", "attempt", "t_dial", "outcome", "t_answer", "t_queue",
         "t_agent_ring", "t_agent_answer", "t_hangup", "t_ring_missed", "reason", "result", "agent", "stranded",
         "amd_hangup", "queue_exit", "requeues", "counted", "in_queue", "wake", "key", "phase",
-        "proc", "target_idx",
+        "proc", "target_idx", "queue",
     )
 
     def __init__(self, campaign, target: Target, dest: int, attempt: int, now: float):
@@ -276,3 +288,29 @@ class Call:
         self.in_queue = False
         self.phase = P_RING
         self.proc = None
+
+
+class InboundCall:
+    """A customer calling in to a queue (``queues[].inbound``): no campaign, no campaigncall."""
+
+    __slots__ = (
+        "queue", "t_queue", "t_agent_ring", "t_agent_answer", "t_hangup", "t_ring_missed", "reason", "agent",
+        "queue_exit", "requeues", "stranded", "in_queue", "wake", "key", "phase", "campaign",
+    )
+
+    def __init__(self, queue):
+        self.queue = queue
+        nan = float("nan")
+        self.t_queue = nan
+        self.t_agent_ring = nan
+        self.t_agent_answer = nan
+        self.t_hangup = nan
+        self.t_ring_missed = nan
+        self.reason = UNSET
+        self.agent = UNSET
+        self.queue_exit = Q_NONE
+        self.requeues = 0
+        self.stranded = False
+        self.in_queue = False
+        self.phase = P_WAIT
+        self.campaign = None

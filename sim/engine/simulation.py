@@ -20,7 +20,9 @@ from sim.engine import call as call_mod
 from sim.engine import campaign as campaign_mod
 from sim.engine import pacing as pacing_mod
 from sim.engine import queue as queue_mod
-from sim.engine.records import RunRecords
+from sim.engine.inbound import build_inbound
+from sim.engine.records import INBOUND_COLUMNS, RunRecords
+from sim.engine.waitflow import compile_wait_flow, wait_flow_end
 from sim.engine.resources import (
     A_AMD,
     A_HANGUP,
@@ -98,7 +100,7 @@ class CalledParties:
 
     __slots__ = (
         "outcome_u", "outcome_p", "tod", "clock0", "ring_time", "busy_time", "failed_time", "patience",
-        "machine_talk", "amd_detect", "amd_u", "amd_fp", "amd_fn",
+        "machine_talk", "amd_detect", "amd_u", "amd_fp", "amd_fn", "create_failure", "create_u",
     )
 
 
@@ -120,17 +122,28 @@ def build_called_parties(pop, streams: Streams) -> CalledParties:
     p.amd_u = streams.uniform("population.amd.classify")
     p.amd_fp = pop.amd.false_positive
     p.amd_fn = pop.amd.false_negative
+    # drawn only when used, so scenarios without it keep their numbers and their speed
+    p.create_failure = pop.create_failure
+    p.create_u = streams.uniform("population.create_failure") if pop.create_failure > 0 else None
     return p
 
 
-def build_queues(sim: "Simulation", models, streams: Streams) -> list[Queue]:
+def build_queues(sim: "Simulation", models, streams: Streams, speech_rate_wps: float) -> list[Queue]:
     queues = []
     for i, qm in enumerate(models):
         q = Queue(i, qm.name, qm.tags, qm.wait_timeout, qm.service_timeout)
         q.choose = streams.uniform(f"queue.{qm.name}.agent_choice")
         q.step = _queue_step(sim, q)
+        q.wait_steps = compile_wait_flow(qm.wait_flow, speech_rate_wps)
         queues.append(q)
     return queues
+
+
+def queue_wait_end(q: Queue, n_before: int) -> tuple:
+    """The queue's wait-flow end for callers whose activeflow ran ``n_before`` actions before the queue_join."""
+    if n_before not in q.wait_end:
+        q.wait_end[n_before] = wait_flow_end(q.wait_steps, n_before)
+    return q.wait_end[n_before]
 
 
 def build_agents(sim: "Simulation", groups, queues: list[Queue], streams: Streams) -> tuple[list[Agent], list[list[Agent]]]:
@@ -171,6 +184,14 @@ def build_campaigns(scenario: Scenario, service_level: Optional[int], queues: li
         c.sl = service_level if service_level is not None else cm.service_level
         c.end_stop = cm.end_handle == "stop"
         c.queue = qidx[cm.queue] if cm.queue else None
+        # the queue the call joins: the campaign's (its queue_join is appended after the
+        # actions), or, for a call campaign without one, a queue_join ending its actions
+        n_before = len(cm.actions)
+        c.call_queue = c.queue
+        if c.queue is None and not c.type_flow and cm.actions and cm.actions[-1].type == "queue_join":
+            c.call_queue = qidx[cm.actions[-1].option.queue_id]
+            n_before -= 1
+        c.wait_end = queue_wait_end(c.call_queue, n_before) if c.call_queue is not None else None
         op = outplans[cm.outplan]
         c.max_try = list(op.max_try_count)
         c.try_interval = op.try_interval
@@ -266,12 +287,16 @@ class Simulation:
         self.place_call = partial(call_mod.place_call, self)
         self.ring_out = partial(call_mod.ring_out, self)
         streams = Streams(scenario.seed, replication)
+        lat = sem.timers.step_latency  # drawn only when the steps take time
+        self.step_latency = None if lat.is_constant and lat.mean == 0 else streams.sampler("engine.timers.step_latency", lat)
 
         # records and counters
         self.calls: list = []  # the Call of every dial attempt, in dial order
         self.spell_start: list[float] = []
         self.spell_end: list[float] = []
         self.spell_by_call: list[bool] = []
+        self.spell_agent: list[int] = []  # whose spell it is (occupancy per group)
+        self.inbound_calls: list = []  # the InboundCall of every inbound arrival, in order
         self.live_calls = 0
         self.max_live = 0
         self.seq = 0  # queue entries so far (ties in the queue's order by entry time)
@@ -280,12 +305,16 @@ class Simulation:
         self.staffed = 0.0  # agent-seconds logged in inside the measurement window (set by run)
 
         self.people = build_called_parties(scenario.population, streams)
-        self.queues = build_queues(self, scenario.queues, streams)
+        self.queues = build_queues(self, scenario.queues, streams, scenario.population.speech_rate_wps)
         self.agents, members_by_group = build_agents(self, scenario.agents, self.queues, streams)
         self.campaigns = build_campaigns(scenario, service_level, self.queues, sem)
         for c in self.campaigns:
             c.step = campaign_mod.stepper(self, c)
         build_pacing(self, scenario)
+        for q in self.queues:
+            queue_wait_end(q, 0)  # an inbound call's flow runs no action before its queue_join
+        if build_inbound(self, self.queues, scenario.queues, streams):
+            self.active += 1  # inbound calls keep coming: the run lasts to the horizon
         self.all_stopped = self.env.event()
         """Triggered when every campaign has stopped: the run ends then (see ``_end_run``)."""
         self._schedule(members_by_group)
@@ -302,6 +331,7 @@ class Simulation:
         self.stop_hangs_up = sem.stop_request == "hangup"
         self.chain_next = sem.next_campaign == "start"
         self.flow_done_on_end = sem.flow_campaigncall == "done_on_end"
+        self.enforce_wait_timeout = sem.wait_timeout == "enforced"
 
     def _schedule(self, members_by_group: list[list[Agent]]) -> None:
         """The run's timed events: shifts, campaign starts and stop requests, the warm-up's end
@@ -339,7 +369,7 @@ class Simulation:
         # check for PENDING first, on a path run once per queued call.
         cc = ev._value
         if cc.in_queue:
-            queue_mod.leave(cc.campaign.queue, cc)
+            queue_mod.leave(cc.queue, cc)
             cc.wake.succeed(None)
 
     def hangup(self, cc, reason: int) -> None:
@@ -391,8 +421,10 @@ class Simulation:
                 self.spell_start.append(a.avail_since)
                 self.spell_end.append(now)
                 self.spell_by_call.append(False)
+                self.spell_agent.append(a.idx)
         w0, w1 = self.warmup, now
-        self.staffed = sum(n * max(0.0, min(e, w1) - max(s, w0)) for n, s, e in self.shifts)
+        self.group_staffed = [n * max(0.0, min(e, w1) - max(s, w0)) for n, s, e in self.shifts]
+        self.staffed = sum(self.group_staffed)
         return self
 
     def release(self) -> None:
@@ -411,7 +443,7 @@ class Simulation:
         # The queue's service_timeout fires once a queuecall has been in service (from the agent's
         # first ring) that long; as coded it changes nothing on the call (engine.md), so it is a
         # record, not an event of the simulation.
-        limits = np.array([c.queue.service_timeout if c.queue is not None else 0.0 for c in self.campaigns] or [0.0])
+        limits = np.array([c.call_queue.service_timeout if c.call_queue is not None else 0.0 for c in self.campaigns] or [0.0])
         limit = limits[cols["campaign"]] if n else np.zeros(0)
         end = np.where(np.isnan(cols["t_hangup"]), self.end_time, cols["t_hangup"])
         cols["service_timeout_fired"] = (limit > 0) & ~np.isnan(cols["t_agent_ring"]) & (end - cols["t_agent_ring"] >= limit)
@@ -435,7 +467,32 @@ class Simulation:
             regulatory_greeting=self.scenario.regulatory.greeting,
             regulatory_clock=self.scenario.regulatory.clock,
             timeseries_interval=self.scenario.timeseries_interval,
+            inbound=self._inbound_records(),
+            spell_agent=np.asarray(self.spell_agent, np.int32),
+            agent_group=np.array([a.group for a in self.agents], np.int32),
+            group_names=tuple(g.name for g in self.scenario.agents),
+            group_staffed=np.asarray(self.group_staffed, float),
+            service_thresholds=tuple(self.scenario.service_thresholds),
+            queue_step=self.timers.queue_step,
+            has_inbound=any(q.inbound is not None for q in self.scenario.queues),
         )
+
+    def _inbound_records(self) -> dict[str, np.ndarray]:
+        """The inbound calls as columns (``INBOUND_COLUMNS``), in arrival order."""
+        calls = self.inbound_calls
+        n = len(calls)
+        f = np.fromiter
+        return {
+            "queue": f((c.queue.idx for c in calls), np.int16, n),
+            "t_queue": f((c.t_queue for c in calls), float, n),
+            "t_agent_ring": f((c.t_agent_ring for c in calls), float, n),
+            "t_agent_answer": f((c.t_agent_answer for c in calls), float, n),
+            "t_hangup": f((c.t_hangup for c in calls), float, n),
+            "reason": f((c.reason for c in calls), np.int8, n),
+            "agent": f((c.agent for c in calls), np.int32, n),
+            "queue_exit": f((c.queue_exit for c in calls), np.int8, n),
+            "stranded": f((c.stranded for c in calls), bool, n),
+        }
 
 
 def simulate(scenario: Scenario, service_level: Optional[int] = None, replication: int = 0,

@@ -106,6 +106,42 @@ def _reference_problems(file: str, data: dict) -> list[Problem]:
                 outdial_user[od] = i
         if c.get("next_campaign") is not None and c.get("next_campaign") == c.get("name"):
             problems.append(Problem(file, f"campaigns[{i}].next_campaign", "a campaign cannot chain to itself", c.get("next_campaign"), True))
+        problems += _queue_join_problems(file, data, i, c)
+    return problems
+
+
+def _queue_join_problems(file: str, data: dict, i: int, c: dict) -> list[Problem]:
+    """A queue_join among a call campaign's actions puts the call in that queue (VoIPbin runs it
+    before the queue_join appended for the campaign's own queue). The model simulates it when it
+    is the last action of a campaign without a queue of its own; anything else is refused. In a
+    flow campaign it needs a call, so flow-manager skips it (as the model does)."""
+    actions = c.get("actions")
+    if c.get("type", "call") != "call" or not isinstance(actions, list):
+        return []
+    problems = []
+    queues = _names(data, "queues")
+    for j, a in enumerate(actions):
+        if not isinstance(a, dict) or a.get("type") != "queue_join":
+            continue
+        where = f"campaigns[{i}].actions[{j}]"
+        qid = _raw(a, "option", "queue_id")
+        if isinstance(qid, str) and qid not in queues:
+            close = difflib.get_close_matches(qid, queues, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else (f"; expected one of: {', '.join(queues)}" if queues else "; there are no queues in the file")
+            problems.append(Problem(file, f"{where}.option.queue_id", f"no queue of that name{hint}", qid, True))
+        if c.get("queue") is not None:
+            problems.append(Problem(
+                file, where,
+                "a queue_join in the actions of a campaign that has a queue of its own sends each call through two "
+                "queues (this one, then the campaign's appended queue_join); the model does not simulate two queues "
+                "in one call: remove this action, or set the campaign's queue to null and keep it as the last action",
+            ))
+        elif j != len(actions) - 1:
+            problems.append(Problem(
+                file, where,
+                "actions after a queue_join run when the call leaves the queue (after the conversation); the model "
+                "does not simulate that: make queue_join the last action",
+            ))
     return problems
 
 

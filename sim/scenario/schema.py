@@ -62,6 +62,9 @@ class Timers(_Model):
     ring_timeout: Duration = 60.0
     max_call: Duration = 3600.0
     page_size: Annotated[int, Field(ge=1, le=1_000_000, strict=True)] = 100
+    step_latency: Distribution = Field(default_factory=lambda: constant(0.0))
+    """The execute step's own duration (its service calls and the query over the whole target table),
+    drawn each step and added to first_step, after_dial and after_wait; 0 by default."""
 
 
 SWITCHES: dict[str, tuple[str, str]] = {
@@ -80,6 +83,8 @@ SWITCHES: dict[str, tuple[str, str]] = {
     # Found in VoIPbin's code, beyond the documentation (docs/engine.md, "Where VoIPbin's code and its documentation differ"):
     "flow_campaigncall": ("never_done", "done_on_end"),
     "missing_destination": ("dial", "skip"),
+    # Second round (issue 11): the wait timeout's flow-stack pop fails while the wait flow plays
+    "wait_timeout": ("as_coded", "enforced"),
 }
 
 PROFILES = ("voipbin", "documented")
@@ -188,15 +193,34 @@ class ActionOption(BaseModel):
 
 
 TIMED_ACTIONS = ("talk", "play", "sleep", "amd", "hangup", "queue_join")
-OTHER_ACTIONS = (
-    "answer", "beep", "branch", "call", "chatbot_talk", "condition_call_digits", "condition_call_status",
-    "condition_datetime", "condition_variable", "confbridge_join", "conference_join", "connect", "conversation_send",
-    "digits_receive", "digits_send", "echo", "email_send", "empty", "external_media_start", "external_media_stop",
-    "fetch", "fetch_flow", "goto", "message_send", "recording_start", "recording_stop", "stop", "stream_echo",
-    "transcribe_recording", "transcribe_start", "transcribe_stop", "variable_set", "webhook_send",
+ZERO_TIME_ACTIONS = (
+    "answer", "beep", "case_create", "conversation_send", "digits_send", "email_send", "empty", "external_media_start",
+    "external_media_stop", "message_send", "mute", "recording_start", "recording_stop", "transcribe_recording",
+    "transcribe_start", "transcribe_stop", "variable_set", "webhook_send", "ai_summary",
 )
-"""VoIPbin action types that take no time in the model (bin-flow-manager ``models/action``)."""
+"""VoIPbin action types the model runs as taking no time and changing nothing on the call (each still
+counts as one executed action towards flow-manager's cap of 100; bin-flow-manager ``models/action``)."""
+OTHER_ACTIONS = ZERO_TIME_ACTIONS  # the old name
+UNSIMULATED_ACTIONS = {
+    "branch": "branching on input", "goto": "jumps inside a flow", "condition_call_digits": "branching on input",
+    "condition_call_status": "branching on the call status", "condition_datetime": "branching on the clock",
+    "condition_variable": "branching on variables", "call": "further calls", "connect": "further call legs",
+    "confbridge_join": "conference bridges", "conference_join": "conferences", "digits_receive": "DTMF input",
+    "echo": "echo tests", "stream_echo": "echo tests", "fetch": "flows fetched from a server",
+    "fetch_flow": "flows fetched from other flows", "stop": "stopping the flow",
+    "chatbot_talk": "chatbot conversations", "ai_talk": "AI conversations", "ai_task": "AI tasks",
+    "block": "flows blocked until an API call",
+}
+"""VoIPbin action types the model does not simulate: refused at validation (never accepted and dropped)."""
 _OPTION_FIELDS = ("text", "language", "duration", "machine_handle", "reason", "queue_id")
+
+
+def _unsimulated(kind: str) -> str:
+    return (
+        f"action type {kind!r} is not simulated: the model has no {UNSIMULATED_ACTIONS[kind]}; it simulates "
+        f"{', '.join(TIMED_ACTIONS)} and, as taking no time, {', '.join(ZERO_TIME_ACTIONS)}; remove it or put a "
+        "timed action (talk, play, sleep) of the same length in its place"
+    )
 
 
 class Action(_Model):
@@ -205,11 +229,13 @@ class Action(_Model):
 
     @model_validator(mode="after")
     def _options_for_type(self):
-        if self.type not in TIMED_ACTIONS and self.type not in OTHER_ACTIONS:
-            # other VoIPbin types are accepted and take no time, but a misspelt timed one is refused
-            close = difflib.get_close_matches(self.type.lower(), TIMED_ACTIONS, n=1, cutoff=0.75)
-            if close:
-                raise ValueError(f"unknown action type {self.type!r}; did you mean {close[0]!r}?")
+        if self.type in UNSIMULATED_ACTIONS:
+            raise ValueError(_unsimulated(self.type))
+        if self.type not in TIMED_ACTIONS and self.type not in ZERO_TIME_ACTIONS:
+            known = TIMED_ACTIONS + ZERO_TIME_ACTIONS + tuple(UNSIMULATED_ACTIONS)
+            close = difflib.get_close_matches(self.type.lower(), known, n=1, cutoff=0.75)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(TIMED_ACTIONS + ZERO_TIME_ACTIONS)}"
+            raise ValueError(f"unknown action type {self.type!r}{hint}")
         for key in self.option.model_extra or {}:
             close = difflib.get_close_matches(str(key), _OPTION_FIELDS, n=1, cutoff=0.75)
             if close and getattr(self.option, close[0]) is None:
@@ -218,7 +244,18 @@ class Action(_Model):
             raise ValueError(f"expected option.duration (its length) in a {self.type} action")
         if self.type == "talk" and self.option.duration is None and not self.option.text:
             raise ValueError("expected option.text (spoken at population.speech_rate_wps) or option.duration in a talk action")
+        if self.type == "queue_join" and not self.option.queue_id:
+            raise ValueError("expected option.queue_id (the name of one of the queues) in a queue_join action")
         return self
+
+
+def _none_wait_flow(value: object) -> object:
+    """``none`` (VoIPbin's queue without a wait flow) is kept as null."""
+    return None if value == "none" else value
+
+
+def _default_wait_flow() -> list:
+    return [{"type": "play", "option": {"duration": "30s"}}]
 
 
 class Campaign(_Model):
@@ -270,12 +307,58 @@ class Outdial(_Model):
         return v.strip() if isinstance(v, str) else v
 
 
+class TimeOfDay(_Model):
+    """A multiplier on human answers by clock hour; what it takes away goes to no answer."""
+
+    clock_start: Duration = 9 * 3600.0
+    """Clock time of day at simulated time 0."""
+    multipliers: Annotated[list[Annotated[Number, Field(ge=0)]], Field(min_length=24, max_length=24)]
+
+
+class ArrivalTimeOfDay(TimeOfDay):
+    """A multiplier on an inbound stream's arrival rate by clock hour."""
+
+
+class Inbound(_Model):
+    """Customers calling in to a queue: a Poisson stream on the same agents as the campaigns."""
+
+    arrivals_per_hour: Annotated[Number, Field(ge=0, le=1_000_000)]
+    """Mean arrivals per hour (Poisson), times time_of_day's multiplier of the clock hour."""
+    time_of_day: Optional[ArrivalTimeOfDay] = None
+    """A multiplier on the arrival rate by clock hour (clock_start, 24 multipliers); null: none."""
+    patience: Distribution
+    """How long a caller waits for an agent to answer before hanging up, from entering the queue."""
+    talk_time: Distribution
+    """The length of an inbound conversation with an agent."""
+
+
 class Queue(_Model):
     name: Annotated[str, Field(min_length=1, max_length=200)]
     tags: Annotated[list[str], Field(max_length=1000)] = Field(default_factory=list)
     routing_method: Literal["random"] = "random"
     wait_timeout: Duration = 0.0
     service_timeout: Duration = 0.0
+    wait_flow: Annotated[Optional[Annotated[list[Action], Field(max_length=1000)]], BeforeValidator(_none_wait_flow)] = Field(
+        default_factory=_default_wait_flow,
+        validate_default=True,
+        description="a list of actions played in a loop while a caller waits (as a campaign's actions: talk, play, "
+        "sleep, hangup and the no-time types; default one play of 30 s), or none (a queue without a wait flow: as "
+        "coded the caller is hung up as soon as they join)",
+    )
+    """Either way flow-manager ends an activeflow after 100 executed actions, which ends a long wait."""
+    inbound: Optional[Inbound] = None
+    """An inbound call stream into this queue (customers calling in, on the same agents), or null."""
+
+    @field_validator("wait_flow")
+    @classmethod
+    def _wait_flow_actions(cls, v):
+        if isinstance(v, list):
+            for i, a in enumerate(v):
+                if a.type in ("queue_join", "amd"):
+                    raise ValueError(
+                        f"wait_flow[{i}]: a {a.type} action in a queue's wait flow is not simulated; "
+                        "a wait flow may hold talk, play, sleep, hangup and the no-time action types")
+        return v
 
 
 class Shift(_Model):
@@ -323,14 +406,6 @@ class OutcomeMix(_Model):
         return self
 
 
-class TimeOfDay(_Model):
-    """A multiplier on human answers by clock hour; what it takes away goes to no answer."""
-
-    clock_start: Duration = 9 * 3600.0
-    """Clock time of day at simulated time 0."""
-    multipliers: Annotated[list[Annotated[Number, Field(ge=0)]], Field(min_length=24, max_length=24)]
-
-
 class Amd(_Model):
     detect_time: Distribution = Field(default_factory=lambda: constant(3.0))
     false_positive: Probability = 0.0
@@ -348,6 +423,9 @@ class Population(_Model):
     machine_talk_time: Distribution = Field(default_factory=lambda: constant(20.0))
     amd: Amd = Field(default_factory=Amd)
     speech_rate_wps: Annotated[Number, Field(gt=0, le=100)] = 2.5
+    create_failure: Probability = 0.0
+    """Probability that creating a dialled call fails (balance, destination whitelist, caller id, routes):
+    the campaigncall fails and the campaign stops, as for an absent destination."""
 
     @model_validator(mode="after")
     def _time_of_day_fits(self):
@@ -399,14 +477,19 @@ class Scenario(_Model):
     replications: Annotated[int, Field(ge=1, le=MAX_REPLICATIONS, strict=True)] = 10
     service_levels: Optional[Annotated[list[ServiceLevel], Field(min_length=1, max_length=MAX_SERVICE_LEVELS)]] = None
     regulatory: Regulatory = Field(default_factory=Regulatory)
+    service_thresholds: Annotated[list[Annotated[float, BeforeValidator(parse_duration), Field(gt=0, le=86400)]], Field(max_length=20)] = Field(
+        default_factory=lambda: [10.0, 20.0, 30.0])
+    """Thresholds N of the metrics p_within_<N>s and inbound_p_within_<N>s: the share of callers
+    connected to an agent within N s of entering the queue, over all who entered it and left it."""
     timeseries_interval: Duration = Field(900.0, description=(
         f"{DURATION_HELP}; the length of one time-series interval: at least 1s, and at least the horizon / "
         f"{MAX_INTERVALS:,} (a run has at most {MAX_INTERVALS:,} intervals)"))
 
     engine: Engine = Field(default_factory=Engine)
-    campaigns: Annotated[list[Campaign], Field(min_length=1, max_length=100)]
-    outplans: Annotated[list[Outplan], Field(min_length=1, max_length=100)]
-    outdials: Annotated[list[Outdial], Field(min_length=1, max_length=100)]
+    campaigns: Annotated[list[Campaign], Field(max_length=100)] = Field(default_factory=list)
+    """At least one, unless a queue has an inbound stream."""
+    outplans: Annotated[list[Outplan], Field(max_length=100)] = Field(default_factory=list)
+    outdials: Annotated[list[Outdial], Field(max_length=100)] = Field(default_factory=list)
     queues: Annotated[list[Queue], Field(max_length=100)] = Field(default_factory=list)
     agents: Annotated[list[AgentGroup], Field(max_length=1000)] = Field(default_factory=list)
     population: Population
@@ -430,11 +513,20 @@ class Scenario(_Model):
             raise ValueError(f"timeseries_interval must be at least 1s; got {v:g}s")
         return v
 
+    @model_validator(mode="after")
+    def _something_to_run(self):
+        if not self.campaigns and not any(q.inbound is not None for q in self.queues):
+            raise ValueError("expected at least one campaign (or a queue with an inbound stream)")
+        for section in ("outplans", "outdials"):
+            if self.campaigns and not getattr(self, section):
+                raise ValueError(f"expected at least one item in {section}")
+        return self
+
     def sweep_levels(self) -> list[int]:
         """The service levels of the experiment: its list, or the first campaign's own level."""
         if self.service_levels:
             return list(self.service_levels)
-        return [self.campaigns[0].service_level]
+        return [self.campaigns[0].service_level if self.campaigns else 100]
 
     def semantics(self) -> Semantics:
         return self.engine.semantics()
