@@ -415,3 +415,15 @@ def test_symbolic_link_loop(capsys, tmp_path):
     (tmp_path / "b.csv").symlink_to(tmp_path / "a.csv")
     msg = refused(capsys, scenario_file(tmp_path, "a.csv"))
     assert ": outdials[0].targets: cannot read the CSV file" in msg and "too many symbolic links" in msg
+
+
+def test_a_problem_path_the_line_finder_cannot_shorten_does_not_hang():
+    """A validation problem whose path ends in something that is neither ``.name`` nor ``[n]``
+    (pydantic names union members like ``list[Action]``) once made the line finder loop for
+    ever; it must find the nearest line above it and return."""
+    from sim.scenario.errors import Problem
+    from sim.scenario.load import _place
+
+    lines = {("queues",): 7}
+    placed = _place([Problem("s.yaml", "queues[0].wait_flow.list[Action]", "bad", None, False, None, "")], lines, {})
+    assert len(placed) == 1 and placed[0].line in (7, None)

@@ -536,7 +536,10 @@ def _place(problems: list[Problem], lines: Lines, origins: dict[str, str]) -> li
             path = p.path
             while path and line is None:
                 line = by_path.get(path)
-                path = _parent(path)
+                parent = _parent(path)
+                # a path the pattern cannot shorten (a union member's tag such as "list[Action]")
+                # would loop for ever: drop its last character instead
+                path = parent if parent != path else path[:-1]
         placed.append(Problem(p.file, p.path, p.message, p.value, p.has_value, line, origin))
     return sorted(placed, key=lambda p: (p.message.startswith("... and "), p.line or 0))
 
