@@ -88,6 +88,7 @@ def _cli(*args, cwd=ROOT):
                           check=False)
 
 
+@pytest.mark.slow
 def test_frontier_command_writes_its_folder(tmp_path):
     out = tmp_path / "fr"
     p = _cli("frontier", "scenarios/predictive-auto-answer.yaml", "--policies", "voipbin,progressive",

@@ -57,6 +57,7 @@ def folder(tmp_path_factory):
     return out, json.loads(p.stdout)
 
 
+@pytest.mark.slow
 def test_the_verdict_matches_a_brute_force_reading_of_summary_csv(folder):
     out, doc = folder
     summary = pd.read_csv(out / "summary.csv")
@@ -72,6 +73,7 @@ def test_the_verdict_matches_a_brute_force_reading_of_summary_csv(folder):
     assert v["reason"].startswith(f"Run service level {v['recommended_service_level']}")
 
 
+@pytest.mark.slow
 def test_causes_per_level_in_the_json_and_per_replication_in_replications_csv(folder):
     out, doc = folder
     reps = pd.read_csv(out / "replications.csv")
@@ -85,6 +87,7 @@ def test_causes_per_level_in_the_json_and_per_replication_in_replications_csv(fo
             assert sum(r["causes"][count].values()) == pytest.approx(r["metrics"][count]["mean"])
 
 
+@pytest.mark.slow
 def test_report_opens_with_the_verdict_and_report_redraws_it(folder):
     out, doc = folder
     html = (out / "report.html").read_text()
@@ -98,6 +101,7 @@ def test_report_opens_with_the_verdict_and_report_redraws_it(folder):
     assert "<h2>Verdict</h2>" in (out / "report.html").read_text()
 
 
+@pytest.mark.slow
 def test_the_table_starts_with_the_verdict_and_the_options_change_it():
     sets = [f"--set={s}" for s in PREDICTIVE]
     base = ["run", str(GOLDEN), "--horizon", "30m", "--replications", "2", "--service-levels", "100,1500", *sets]

@@ -781,7 +781,7 @@ def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
                           check=False)
 
 
-@pytest.mark.parametrize("command", ["validate", "run"])
+@pytest.mark.parametrize("command", ["validate", pytest.param("run", marks=pytest.mark.slow)])
 def test_console_exit_code_two_no_traceback_nothing_written(tmp_path, command):
     work = tmp_path / "work"
     work.mkdir()

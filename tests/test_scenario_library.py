@@ -96,6 +96,7 @@ def test_scenario_runs_and_prints_the_contract_json(path, capsys, tmp_path, monk
     assert list(tmp_path.iterdir()) == [], "a run without --out writes nothing"
 
 
+@pytest.mark.slow
 def test_console_script_runs_a_library_scenario(tmp_path):
     """What a user types: the installed console script, outside the repository."""
     exe = shutil.which("pacing-sim", path=str(Path(sys.executable).parent)) or shutil.which("pacing-sim")
