@@ -10,7 +10,7 @@ throughput each policy reaches within the cap. The knob is searched on an intege
 policy      knob          integer grid value ``k`` means
 ==========  ============  =====================================
 voipbin     service_level ``k`` (percent)
-documented  service_level ``k`` (percent)
+documented  service_level ``10000 / k`` (it dials less as SL rises)
 progressive (none)        a single point
 ratio       level         ``k / 100`` calls per available agent
 adaptive    target        ``k / 10000`` (drop rate, basis points)
@@ -37,14 +37,14 @@ SCALE = {"voipbin": 1, "documented": 1, "progressive": 1, "ratio": 100, "adaptiv
 """Grid units per knob unit."""
 GRIDS = {
     "voipbin": [25, 50, 100, 150, 200, 300, 400, 600, 800],
-    "documented": [25, 50, 75, 100, 125, 150, 200],
+    "documented": [25, 50, 75, 100, 125, 150, 200, 400],
     "progressive": [0],
     "ratio": [100, 125, 150, 200, 250, 300, 400],
     "adaptive": [50, 100, 200, 300, 500, 800],
     "predictive": [50, 100, 300, 1000, 2000, 3500],
 }
 """The knob values (grid units) of each policy's curve; ``tune`` adds the ones its search needs."""
-RANGES = {"voipbin": (0, None), "documented": (0, None), "ratio": (100, 2000), "adaptive": (10, 5000),
+RANGES = {"voipbin": (0, None), "documented": (1, 10000), "ratio": (100, 2000), "adaptive": (10, 5000),
           "predictive": (10, 9000)}
 CURVE_METRICS = ("abandon_rate_regulatory", "abandon_rate", "occupancy", "throughput_per_hour", "dials_per_hour")
 
@@ -53,11 +53,20 @@ class FrontierError(ValueError):
     """A bad argument: the frontier cannot start."""
 
 
+def service_level(policy: str, k: int) -> int:
+    """The service level of grid value ``k``. The documented rule (``A > D·SL/100``) dials *less*
+    as its level rises, so its grid runs the other way, ``SL = 10000 / k`` (k = 100: SL 100; k =
+    200: SL 50): on every policy's grid a larger ``k`` dials more, as ``tune``'s search expects."""
+    if policy == "documented":
+        return int(round(10000 / k)) if k > 0 else 100_000
+    return int(k)
+
+
 def knob_value(policy: str, k: int) -> Optional[float]:
     """The knob in its own unit for grid value ``k`` (None for a policy without a knob)."""
     if KNOB[policy] is None:
         return None
-    return k / SCALE[policy] if SCALE[policy] != 1 else int(k)
+    return k / SCALE[policy] if SCALE[policy] != 1 else service_level(policy, k)
 
 
 def policy_scenario(scenario, policy: str, k: int, switch: Optional[tuple[str, str]] = None,
@@ -79,7 +88,7 @@ def policy_scenario(scenario, policy: str, k: int, switch: Optional[tuple[str, s
     for c in data["campaigns"]:
         c["pacing"] = None  # the scenario-wide policy applies to every campaign
         if knob == "service_level":
-            c["service_level"] = int(k)
+            c["service_level"] = service_level(policy, k)
     if switch is not None:
         engine[switch[0]] = switch[1]
     return type(scenario).model_validate(data)
@@ -280,7 +289,7 @@ class SimulatorEvaluate:
         from sim.experiment import Task, execute
 
         variants = [policy_scenario(self.scenario, p, k, sw, self.metric) for p, k, sw in points]
-        tasks = [Task(i, int(k) if KNOB[p] == "service_level" else None, r)
+        tasks = [Task(i, service_level(p, k) if KNOB[p] == "service_level" else None, r)
                  for i, (p, k, _) in enumerate(points) for r in reps]
         if self._keeps_a_pool():
             outs = self._run_in_pool(variants, tasks)

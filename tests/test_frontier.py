@@ -28,7 +28,8 @@ def fake_evaluate(policy, k, reps, switch=None):
              "predictive": 0.01}[policy]
     gain = {"voipbin": 1.0, "documented": 0.8, "progressive": 0.5, "ratio": 1.1, "adaptive": 1.05,
             "predictive": 1.2}[policy]
-    u = x / scale  # 1.0 at the policy's "natural" setting
+    # 1.0 at the policy's "natural" setting; the documented rule dials more as its level falls
+    u = 100.0 / x if policy == "documented" else x / scale
     out = []
     for r in reps:
         wobble = 0.001 * (1 if r % 2 else -1)
@@ -57,7 +58,9 @@ def brute_best(policy, grid, cap=0.03, reps=4):
 def test_frontier_finds_each_policys_best_as_a_brute_force_sweep_does():
     """Abandon 2 %·u ± 0.1 % with 4 replications: upper bound 0.02u + t(3)·0.00115/2 = 0.02u +
     0.00184 ≤ 0.03 ⇔ u ≤ 1.408; throughput rises with u, so the best is the largest feasible u:
-    SL 140 (u = 1.40) for voipbin, ratio level 1.40, adaptive/predictive target 0.0140. The search
+    SL 140 (u = 1.40) for voipbin, ratio level 1.40, adaptive/predictive target 0.0140, and for the
+    documented rule, whose grid runs SL = 10000 / k (it dials less as its level rises), SL 72 (SL 71
+    gives u = 100/71 = 1.408, just over). The search
     agrees with a brute-force sweep of every integer grid value (no extra replications allowed,
     so both read the same 4)."""
     scn = load_scenario(str(ROOT / "scenarios" / "default.yaml"))
@@ -67,6 +70,7 @@ def test_frontier_finds_each_policys_best_as_a_brute_force_sweep_does():
                   "predictive": (100, 200)}[policy]
         expect = brute_best(policy, range(lo, hi))
         assert res.policies[policy].best == expect[0], (policy, res.policies[policy].best, expect)
+    assert knob_value("documented", res.policies["documented"].best) == 72
     assert res.policies["progressive"].best == 0  # u = 1: 2 % ± 0.18 % is within the cap
     table = res.table()
     assert set(table["policy"]) == set(GRIDS)
