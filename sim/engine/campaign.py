@@ -41,6 +41,18 @@ def capacity_allows(rule_agent_side: bool, available: int, service_level: int, d
     return available * 100 > dialing * service_level
 
 
+def may_dial(c: Campaign, page: int) -> bool:
+    """The capacity check of a campaign with a queue: its pacing policy (``sim.engine.pacing``,
+    D = unanswered calls), or VoIPbin's rule with both counts read a page at most."""
+    available = len(c.queue.avail)
+    dialing = c.dialing
+    pacer = c.pacer
+    if pacer is not None:
+        return pacer.allows(available, dialing)
+    return capacity_allows(c.agent_side, available if available < page else page, c.sl,
+                           dialing if dialing < page else page)
+
+
 def head_target(c: Campaign) -> Optional[object]:
     """The idle target with attempts left and the oldest last change, or None.
 
@@ -95,20 +107,9 @@ def campaign_step(sim: "Simulation", c: Campaign) -> None:
             return
         after(sim.env, timers.after_wait, c.step)
         return
-    queue = c.queue
-    if queue is not None:
-        page = timers.page_size
-        available = len(queue.avail)
-        dialing = c.dialing
-        pacer = c.pacer
-        if pacer is not None:
-            if not pacer.allows(available, dialing):  # D: unanswered calls for these policies
-                after(sim.env, timers.after_wait, c.step)
-                return
-        elif not capacity_allows(c.agent_side, available if available < page else page, c.sl,
-                                 dialing if dialing < page else page):
-            after(sim.env, timers.after_wait, c.step)
-            return
+    if c.queue is not None and not may_dial(c, timers.page_size):
+        after(sim.env, timers.after_wait, c.step)
+        return
     if target.__class__ is Target and sim.env._now - target.last_change < c.try_interval:
         after(sim.env, timers.after_wait, c.step)  # head-of-line blocking: no skipping
         return
@@ -131,20 +132,9 @@ def _campaign_step_latency(sim: "Simulation", c: Campaign) -> None:
             return
         after(sim.env, timers.after_wait + latency(), c.step)
         return
-    queue = c.queue
-    if queue is not None:
-        page = timers.page_size
-        available = len(queue.avail)
-        dialing = c.dialing
-        pacer = c.pacer
-        if pacer is not None:
-            if not pacer.allows(available, dialing):
-                after(sim.env, timers.after_wait + latency(), c.step)
-                return
-        elif not capacity_allows(c.agent_side, available if available < page else page, c.sl,
-                                 dialing if dialing < page else page):
-            after(sim.env, timers.after_wait + latency(), c.step)
-            return
+    if c.queue is not None and not may_dial(c, timers.page_size):
+        after(sim.env, timers.after_wait + latency(), c.step)
+        return
     if target.__class__ is Target and sim.env._now - target.last_change < c.try_interval:
         after(sim.env, timers.after_wait + latency(), c.step)
         return
