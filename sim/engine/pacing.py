@@ -33,10 +33,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from typing import TYPE_CHECKING, Optional
-
-if TYPE_CHECKING:  # pragma: no cover
-    pass
+from typing import Optional
 
 POLICIES = ("voipbin", "documented", "progressive", "ratio", "adaptive", "predictive")
 """Every pacing policy, VoIPbin's two rules first."""
