@@ -19,6 +19,8 @@ from typing import Annotated, Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from sim.scenario.errors import format_path
+
 MAX_BASELINE_BYTES = 8 * 1024 * 1024
 """A baseline file's size at most (a 9-level, 20-replication baseline takes about 100 kB)."""
 MAX_DEPTH = 64
@@ -201,7 +203,7 @@ def baseline_problems(doc: Any) -> list[str]:
     except ValidationError as exc:
         out = []
         for err in exc.errors(include_url=False):
-            path = _path(err["loc"])
+            path = format_path(err["loc"])
             msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
             msg = msg.replace("Input should be", "expected").replace("input should be", "expected")
             if err["type"] == "missing":
@@ -209,13 +211,3 @@ def baseline_problems(doc: Any) -> list[str]:
             out.append(f"{path}: {msg}" if path else msg)
         return out
     return []
-
-
-def _path(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += f".{part}" if out else str(part)
-    return out
