@@ -50,9 +50,9 @@ def html_table(result: Any) -> str:
     parts = [_verdict_html(result)]
     for si, scn in enumerate(result.scenarios):
         summary = result.metric_summary(si)
-        threshold = registry.regulatory(scn).threshold
+        rules = registry.regulatory(scn)
         reps = max((t.replication for t in result.tasks if t.scenario == si), default=-1) + 1
-        head = "".join(f"<th>{html.escape(m.heading(threshold))}</th>" for m in registry.TABLE)
+        head = "".join(f"<th>{html.escape(m.heading(rules))}</th>" for m in registry.TABLE)
         rows = []
         for sl, ms in summary.items():
             cells = "".join(f"<td>{html.escape(summary_interval(ms[m.name], spec=f'.{m.digits}f', scale=m.scale))}</td>"
@@ -62,6 +62,7 @@ def html_table(result: Any) -> str:
                      f"engine profile {html.escape(scn.engine.profile)}; mean ± half-width of the 95 % interval, "
                      "rates in percent (<code>.summary</code> and <code>.table()</code> hold fractions)</p>")
         parts.append(f"<table><thead><tr><th>SL</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+        parts += [f"<p>{html.escape(note)}</p>" for note in registry.footnotes(registry.TABLE, rules)]
     failed = len(result.failures)
     if failed:
         parts.append(f"<p><b>{failed} of {len(result.outputs)} runs failed</b> (see <code>.runs</code>)</p>")

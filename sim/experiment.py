@@ -451,11 +451,12 @@ class ExperimentResult:
     # ----------------------------------------------------------------------- plots and folder
 
     def _rules(self, kwargs: dict, limit: bool = True) -> dict:
-        """The first scenario's threshold (and cap) as the plot's defaults (``sim.registry.regulatory``)."""
+        """The first scenario's regulatory clock (and cap) as the plot's defaults (``sim.registry.regulatory``):
+        the whole rule where the plot names it in labels, the threshold alone for ``waits``."""
         from sim import registry
 
         rules = registry.regulatory(self.scenarios[0] if self.scenarios else None)
-        kwargs.setdefault("threshold", rules.threshold)
+        kwargs.setdefault("threshold", rules if limit else rules.threshold)
         if limit:
             kwargs.setdefault("limit", rules.max_abandon)
         return kwargs

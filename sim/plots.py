@@ -8,6 +8,7 @@ work under any backend (``Agg`` included), in threads, and in notebooks (a Figur
 from __future__ import annotations
 
 import io
+import textwrap
 from typing import Optional
 
 import numpy as np
@@ -37,7 +38,7 @@ def _scenarios(df: pd.DataFrame) -> list[str]:
     return list(dict.fromkeys(df["scenario"])) if len(df) else []
 
 
-def _axis_label(metric: str, threshold: float = DEFAULT_THRESHOLD) -> str:
+def _axis_label(metric: str, threshold: "float | Regulatory" = DEFAULT_THRESHOLD) -> str:
     return registry.get(metric).axis_label(threshold)
 
 
@@ -89,14 +90,15 @@ def tradeoff(
     abandon: str = "abandon_rate",
     occupancy: str = "occupancy",
     limit: Optional[float] = DEFAULT_MAX_ABANDON,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: "float | Regulatory" = DEFAULT_THRESHOLD,
     scenarios: Optional[list[str]] = None,
     title: Optional[str] = None,
     passes: Optional[dict[str, dict[int, bool]]] = None,
 ) -> Figure:
     """Abandon rate against occupancy: a point per service level (labelled), 95 % intervals on both
     axes, a line per scenario, and the regulatory cap ``limit`` as a dashed line (None: no line).
-    ``threshold`` (s) names the regulatory rule in the labels. ``passes`` (scenario -> level ->
+    ``threshold``, the scenario's ``sim.registry.regulatory()`` (or a threshold in seconds on the
+    default clock), names the regulators' clock in the labels. ``passes`` (scenario -> level ->
     bool, e.g. from the verdict) marks each level that passes (filled green) or fails (red ring)."""
     fig = Figure(figsize=(8.5, 5.6), layout="constrained")
     ax = fig.add_subplot()
@@ -185,7 +187,7 @@ def levels(
     metrics: tuple[str, ...] = ("throughput_per_hour", "occupancy", "abandon_rate_regulatory"),
     scenarios: Optional[list[str]] = None,
     limit: Optional[float] = DEFAULT_MAX_ABANDON,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: "float | Regulatory" = DEFAULT_THRESHOLD,
     title: Optional[str] = None,
 ) -> Figure:
     """Each metric against service level (throughput, occupancy and the regulatory abandon rate by
@@ -232,7 +234,7 @@ def levels(
         if m.percent:
             ax.set_ylim(bottom=0)
         ax.set_xlabel("Service level (%)")
-        ax.set_ylabel(m.axis_label(threshold))
+        ax.set_ylabel(textwrap.fill(m.axis_label(threshold), 42))  # a long label in two lines: the panel is narrow
         ax.grid(alpha=0.3)
     for ax in axes[len(metrics) :]:
         ax.set_visible(False)
@@ -257,7 +259,7 @@ def comparison(
     *,
     scenarios: Optional[list[str]] = None,
     limit: Optional[float] = DEFAULT_MAX_ABANDON,
-    threshold: float = DEFAULT_THRESHOLD,
+    threshold: "float | Regulatory" = DEFAULT_THRESHOLD,
 ) -> Figure:
     """Several scenarios side by side: occupancy, throughput and both abandon rates against service level."""
     return levels(
@@ -345,7 +347,7 @@ CAUSE_COLORS = {
 }
 
 
-def causes(summary: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD, scenarios: Optional[list[str]] = None) -> Figure:
+def causes(summary: pd.DataFrame, *, threshold: "float | Regulatory" = DEFAULT_THRESHOLD, scenarios: Optional[list[str]] = None) -> Figure:
     """Why callers were abandoned, per service level: stacked bars of the abandoned live answers by
     cause, as a share of live answers (so a bar's height is the abandon rate, pooled over the
     replications), on the regulators' clock (left) and plain (right); a row per scenario."""
@@ -361,7 +363,8 @@ def causes(summary: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD, scena
         levels_ = [int(v) for v in mean.index]
         x = np.arange(len(levels_))
         answers = mean["human_answers"].to_numpy(float) if "human_answers" in mean else np.full(len(x), np.nan)
-        for j, (count, label) in enumerate((("abandoned_regulatory", registry.get("abandon_rate_regulatory").title(threshold)),
+        reg_title = registry.get("abandon_rate_regulatory").title(threshold)
+        for j, (count, label) in enumerate((("abandoned_regulatory", reg_title),
                                             ("abandoned", "Plain abandon rate (never reached an agent)"))):
             ax = axes[i][j]
             bottom = np.zeros(len(x))
@@ -384,7 +387,7 @@ def causes(summary: pd.DataFrame, *, threshold: float = DEFAULT_THRESHOLD, scena
 
 QUEUE_FATES = (
     # key, legend, colour; keys other than within/late are queue_exit values of the calls table
-    ("within", "with an agent within {threshold} s", "#2a9d8f"),
+    ("within", "with an agent within {within}", "#2a9d8f"),
     ("late", "with an agent later", "#e9c46a"),
     ("hangup_agent_ringing", "hung up while an agent's phone rang", "#f4a261"),
     ("hangup_waiting", "hung up waiting for an agent", "#e76f51"),
@@ -423,6 +426,8 @@ def waits(
         _empty(fig, bx, "")
         return _empty(fig, ax, "no live answers reached the queue")
     from_answer = greeting is not None and "t_answer" in d
+    if from_answer:  # the regulators' answer clock: the times run from the answer
+        fig.suptitle("Waits of live answers: time from the answer to an agent answering", fontweight="bold")
     start = d["t_answer"] if from_answer else d["t_queue"]
     wait = (d["t_agent_answer"] - start).to_numpy(float)
     deadline = threshold + (greeting if from_answer else 0.0)
@@ -449,8 +454,11 @@ def waits(
         ax.plot(grid, frac, drawstyle="steps-post", color=color, lw=1.4, label=f"SL {level}")
         shares[level] = [float((fates[mine] == k).mean() * 100) for k, _, _ in QUEUE_FATES]
     ax.axvline(deadline, color="tab:red", ls="--", lw=1.1)
-    rule = f"{threshold:g} s rule" + (f" ({greeting:g} s greeting + {threshold:g} s)" if from_answer else "")
-    ax.annotate(rule, (deadline, 2), xytext=(4, 0), textcoords="offset points", fontsize=8, color="tab:red")
+    rule = (f"{deadline:g} s from the answer (greeting {greeting:g} s + threshold {threshold:g} s)" if from_answer
+            else f"{deadline:g} s from entering the queue")
+    within = f"{deadline:g} s of " + ("the answer" if from_answer else "entering the queue")
+    ax.annotate(rule, (deadline, 50), xytext=(3, 0), textcoords="offset points", fontsize=8, color="tab:red",
+                rotation=90, ha="left", va="center")
     ax.set_xlim(0, top)
     ax.set_ylim(0, 100)
     ax.set_xlabel("From the answer to agent answer (s)" if from_answer else "Wait from entering the queue to agent answer (s)")
@@ -463,7 +471,7 @@ def waits(
     bottom = np.zeros(len(levels_))
     for j, (_, label, color) in enumerate(QUEUE_FATES):
         vals = np.array([shares[level][j] for level in levels_])
-        bx.bar(x, vals, bottom=bottom, color=color, label=label.format(threshold=f"{threshold:g}"), width=0.7)
+        bx.bar(x, vals, bottom=bottom, color=color, label=label.format(within=within), width=0.7)
         bottom += vals
     bx.set_xticks(x, [str(v) for v in levels_])
     bx.set_xlabel("Service level (%)")
@@ -491,7 +499,7 @@ def standard_figures(
     rules = rules or {}
     default = registry.regulatory()
     first = rules.get(names[0], default) if names else default
-    lim, thr = first.max_abandon, first.threshold
+    lim, thr = first.max_abandon, first  # thr: the first scenario's clock, named in the labels
     passes = None
     if verdicts:
         passes = {v.get("scenario"): {int(e["service_level"]): bool(e["passes"]) for e in v.get("levels", [])}

@@ -47,8 +47,11 @@ CAUSE_DEFINITIONS = {
 class Metric:
     """One metric.
 
-    ``label``, ``column`` and ``report`` may hold ``{threshold}`` (the regulatory threshold in seconds, as
-    ``2``): use ``title()`` / ``heading()`` to fill it in.
+    ``label``, ``column`` and ``report`` may name the scenario's regulatory clock (``Regulatory``,
+    the scenario's ``regulatory`` block) with ``{rule}`` (the deadline in short, as "3 s from
+    answer"), ``{within}`` ("3 s of the answer"), ``{allowed}`` (its seconds, as ``3``) or
+    ``{threshold}`` (``regulatory.threshold`` alone, as ``2``): use ``title()``, ``heading()``,
+    ``report_heading()`` or ``axis_label()``, given the scenario's ``regulatory()``, to fill them in.
     """
 
     name: str
@@ -73,24 +76,32 @@ class Metric:
     """Decimals shown in tables (after scaling percentages)."""
     report: str | None = None
     """Its heading in the report's headline table (which lists it in ``REPORT`` below)."""
+    regulatory: bool = False
+    """Measured on the scenario's regulatory clock: tables that show it add ``Regulatory.footnote()``."""
 
     @property
     def scale(self) -> float:
         return 100.0 if self.percent else 1.0
 
-    def title(self, threshold: float = 2.0) -> str:
-        return self.label.format(threshold=f"{threshold:g}")
+    def title(self, rules: "Regulatory | float | None" = None) -> str:
+        """Its label with the scenario's clock filled in (``rules``: ``regulatory()``; a number is a
+        threshold on the default clock; None: the defaults)."""
+        return as_rules(rules).fill(self.label)
 
-    def heading(self, threshold: float = 2.0) -> str:
+    def heading(self, rules: "Regulatory | float | None" = None) -> str:
         """Its heading in the ``run`` table."""
-        return (self.column or self.name).format(threshold=f"{threshold:g}")
+        return as_rules(rules).fill(self.column or self.name)
 
-    def report_heading(self, threshold: float = 2.0) -> str:
+    def report_heading(self, rules: "Regulatory | float | None" = None) -> str:
         """Its heading in the report's headline table."""
-        return (self.report or self.label).format(threshold=f"{threshold:g}")
+        return as_rules(rules).fill(self.report or self.label)
 
-    def axis_label(self, threshold: float = 2.0) -> str:
-        return f"{self.title(threshold)} ({self.unit})" if self.unit else self.title(threshold)
+    def axis_label(self, rules: "Regulatory | float | None" = None) -> str:
+        """Its label and unit: "Agent occupancy (%)", "Regulatory abandon rate (3 s from answer; % of live answers)"."""
+        title = self.title(rules)
+        if not self.unit:
+            return title
+        return f"{title[:-1]}; {self.unit})" if title.endswith(")") else f"{title} ({self.unit})"
 
 
 M = Metric
@@ -108,8 +119,9 @@ REGISTRY: tuple[Metric, ...] = (
       definition="human-answered calls that ended without talking to an agent (people hung up on by machine "
                  "detection included), over those that reached an agent or ended without one; calls still "
                  "waiting at the end of the window are in neither (see in_progress)"),
-    M("abandon_rate_regulatory", "Abandon rate, {threshold}-second rule", "% of live answers", percent=True,
-      headline=True, better="lower", column="abandon {threshold}s %", report="Abandon, {threshold} s rule %",
+    M("abandon_rate_regulatory", "Regulatory abandon rate ({rule})", "% of live answers", percent=True,
+      headline=True, better="lower", column="reg. abandon %", report="Regulatory abandon % ({rule})",
+      regulatory=True,
       definition="as abandon_rate, plus the calls connected after the regulators' deadline; a call still live "
                  "past it at the end counts too. The deadline (scenario block `regulatory`) is the answer + "
                  "`greeting` (1 s) + `threshold` (2 s) with `clock: answer`, the FCC's and Ofcom's clock (the "
@@ -148,13 +160,13 @@ REGISTRY: tuple[Metric, ...] = (
       definition="answering machines put through to an agent (they cost the agent's time)"),
     M("abandoned", "Abandoned", "calls", contract=False, better="lower",
       definition="human answers that ended without an agent"),
-    M("abandoned_regulatory", "Abandoned, {threshold}-second rule", "calls", contract=False, better="lower",
+    M("abandoned_regulatory", "Abandoned, {rule}", "calls", contract=False, better="lower",
       definition="the numerator of abandon_rate_regulatory (on the scenario's regulatory clock)"),
     M("in_progress", "Still waiting", "calls", contract=False,
       definition="human answers still waiting for an agent at the end of the window"),
     M("amd_false_positives", "AMD false positives", "calls", contract=False, better="lower",
       definition="people hung up on by answering-machine detection"),
-    M("p_agent_within_threshold", "With an agent within {threshold} s", "% of live answers", percent=True,
+    M("p_agent_within_threshold", "With an agent within {within}", "% of live answers", percent=True,
       contract=False, better="higher",
       definition="human answers with an agent by the regulators' deadline (see abandon_rate_regulatory), over "
                  "those that reached an agent or ended without one"),
@@ -171,7 +183,7 @@ REGISTRY: tuple[Metric, ...] = (
     # ---- abandoned live answers by cause (sim.abandons): plain, then on the regulators' clock
     *(M(f"abandoned_{c}", f"Abandoned: {CAUSE_LABELS[c]}", "calls", contract=False, better="lower",
         definition=f"abandoned (plain) whose cause is {c}: {CAUSE_DEFINITIONS[c]}") for c in CAUSES),
-    *(M(f"abandoned_regulatory_{c}", f"Abandoned, {{threshold}}-second rule: {CAUSE_LABELS[c]}", "calls",
+    *(M(f"abandoned_regulatory_{c}", f"Abandoned, {{rule}}: {CAUSE_LABELS[c]}", "calls",
         contract=False, better="lower",
         definition=f"abandoned_regulatory whose cause is {c}: {CAUSE_DEFINITIONS[c]}") for c in CAUSES),
     # ---- queueing figures (issue 11): what queueing theory and call-centre tools report
@@ -281,6 +293,27 @@ class Regulatory(NamedTuple):
                     f"answer: greeting {self.greeting:g} s + {self.threshold:g} s)")
         return f"an agent within {self.threshold:g} s of entering the queue"
 
+    def short(self) -> str:
+        """The deadline in a few words, for headings and axes: "3 s from answer", "5 s from queue entry"."""
+        return f"{self.allowed:g} s from " + ("answer" if self.clock == "answer" else "queue entry")
+
+    def within(self) -> str:
+        """How long and from when: "3 s of the answer", "5 s of entering the queue"."""
+        return f"{self.allowed:g} s of " + ("the answer" if self.clock == "answer" else "entering the queue")
+
+    def footnote(self) -> str:
+        """The clock in one line, the fields behind it named: "agent within 3 s of the answer
+        (regulatory.greeting 1 s + regulatory.threshold 2 s)"."""
+        if self.clock == "answer":
+            return (f"agent within {self.within()} (regulatory.greeting {self.greeting:g} s + "
+                    f"regulatory.threshold {self.threshold:g} s)")
+        return f"agent within {self.within()} (regulatory.threshold {self.threshold:g} s, regulatory.clock queue)"
+
+    def fill(self, text: str) -> str:
+        """``text`` with ``{rule}``, ``{within}``, ``{allowed}`` and ``{threshold}`` filled in (see ``Metric``)."""
+        return text.format(rule=self.short(), within=self.within(), allowed=f"{self.allowed:g}",
+                           threshold=f"{self.threshold:g}")
+
 
 DEFAULT_MAX_ABANDON = 0.03
 """The abandon-rate cap: 3 % of live answers (FCC 47 CFR 64.1200(a)(7), FTC TSR, Ofcom 2008-2017)."""
@@ -313,6 +346,23 @@ def regulatory(scenario: Any = None) -> Regulatory:
                       num("greeting", DEFAULT_GREETING), str(get("clock", "answer") or "answer"))
 
 
+def as_rules(rules: "Regulatory | float | None" = None) -> Regulatory:
+    """``rules`` as a ``Regulatory``: itself; a number is a threshold in seconds on the default clock
+    (the answer, the default greeting); None is the defaults."""
+    if isinstance(rules, Regulatory):
+        return rules
+    if rules is None:
+        return regulatory()
+    return Regulatory(float(rules), DEFAULT_MAX_ABANDON, DEFAULT_GREETING, "answer")
+
+
+def footnotes(metrics, rules: "Regulatory | float | None" = None) -> list[str]:
+    """The lines under a table showing ``metrics`` (each a ``Metric``): what a heading on the
+    regulators' clock measures, as "reg. abandon %: agent within 3 s of the answer (...)"."""
+    r = as_rules(rules)
+    return [f"{m.heading(r)}: {r.footnote()}" for m in metrics if m.regulatory]
+
+
 def cap_label(max_abandon: float) -> str:
     """The cap line's legend, e.g. "3 % cap (FCC/FTC; Ofcom until 2017)"."""
     text = f"{max_abandon * 100:g} % cap"
@@ -335,8 +385,11 @@ the results folder, Python) and percent in the tables printed for people. Terms 
 
 Each metric is computed per replication over the measurement window (`warmup` to the horizon or
 to the moment every campaign has stopped, whichever is first), then mean, sd and 95 % Student-t
-interval across the replications where it is defined. Labels naming the 2-second rule follow the
-scenario's regulatory threshold (`regulatory.threshold`, 2 s by default). *Better* is the direction that is
+interval across the replications where it is defined. Metrics on the regulators' clock are measured,
+and labelled, from the scenario's `regulatory` block: with its defaults (`clock: answer`, `greeting`
+1 s, `threshold` 2 s) a live answer must be talking to an agent within 3 s of the answer, so their
+labels say "3 s from answer"; with `clock: queue`, within `threshold` of entering the queue ("2 s
+from queue entry"). *Better* is the direction that is
 better for the campaign (blank: it depends); *check* marks the headline metrics that
 `pacing-sim check` tests by default. Identity: `human_answers = conversations + abandoned + in_progress`.
 
@@ -374,6 +427,12 @@ without `±` had one replication where it was defined.
 """
 
 
+_TABLE_OUTRO = """\
+A line under the table names the scenario's regulatory clock behind `reg. abandon %`, e.g.
+`reg. abandon %: agent within 3 s of the answer (regulatory.greeting 1 s + regulatory.threshold 2 s)`.
+"""
+
+
 def _stored(m: Metric) -> str:
     return "fraction" if m.percent else m.unit
 
@@ -393,6 +452,7 @@ def markdown() -> str:
     out += [_TABLE_INTRO, "| column | metric | unit |", "| --- | --- | --- |",
             "| `SL` | the service level (VoIPbin's pacing knob) | percent |"]
     out += [f"| `{m.heading()}` | `{m.name}` | {m.unit} |" for m in TABLE]
+    out += ["", _TABLE_OUTRO]
     return "\n".join(out) + "\n"
 
 

@@ -174,7 +174,7 @@ def headline_table(summary: pd.DataFrame, scenario: str, rules: Optional[Regulat
     if s.empty:
         return "<p>No finished runs.</p>"
     wide = {m: g.set_index("service_level") for m, g in s.groupby("metric", sort=False)}
-    cols = [(m.name, m.report_heading(rules.threshold), m.digits, m.percent) for m in registry.REPORT if m.name in wide]
+    cols = [(m.name, m.report_heading(rules), m.digits, m.percent) for m in registry.REPORT if m.name in wide]
     head = "<tr><th>Service level</th><th>n</th>" + "".join(f"<th>{escape(t)}</th>" for _, t, _, _ in cols) + "</tr>"
     rows = []
     for sl in sorted(set(s["service_level"])):
@@ -286,7 +286,8 @@ def failures_section(replications: pd.DataFrame) -> str:
 
 def definitions_section(rules: Regulatory) -> str:
     """What each column of the headline table means (from ``sim.registry``), the cap, the files."""
-    pairs = [(m.report_heading(rules.threshold), escape(m.definition)) for m in registry.REPORT]
+    pairs = [(m.report_heading(rules), escape(m.definition) + (f"; in this scenario: {escape(rules.footnote())}" if m.regulatory else ""))
+             for m in registry.REPORT]
     pairs.append((registry.cap_label(rules.max_abandon),
                   escape(f"no more than {rules.max_abandon * 100:g} % of live answers abandoned, a live answer "
                          f"being abandoned unless it is talking to {rules.describe()}")))
@@ -302,7 +303,8 @@ def verdict_section(verdicts: list[dict]) -> str:
         name = escape(str(v.get("scenario") or ""))
         head = (f"Run service level {sl}" if sl is not None else "No service level of the sweep qualifies")
         limit = v.get("limit")
-        rule = (f"{escape(str(v.get('metric')))}'s upper 95 % bound within {limit * 100:g} %" if limit is not None else "")
+        metric = registry.get(str(v.get("metric"))).title(registry.regulatory(v))  # the label, on its clock
+        rule = f"{escape(metric)}: upper 95 % bound within {limit * 100:g} %" if limit is not None else ""
         if v.get("min_occupancy") is not None:
             rule += f", occupancy's lower bound at least {v['min_occupancy'] * 100:g} %"
         cls = "ok" if sl is not None else "bad"

@@ -74,6 +74,7 @@ def test_result_table_and_rich_display(scn):
     assert table.loc[100, "occupancy"] == occ
     html = result._repr_html_()
     assert html.count("<tr>") == 3 and "occupancy %" in html and "±" in html
+    assert "reg. abandon %: agent within 3 s of the answer (regulatory.greeting 1 s + regulatory.threshold 2 s)" in html
 
 
 def test_progress_is_tqdm_auto_where_someone_watches(monkeypatch):

@@ -74,8 +74,31 @@ def test_the_threshold_comes_from_the_scenario():
     assert registry.regulatory(resolved) == (5.0, 0.01, 0.5, "answer")
     assert registry.regulatory(None) == (2.0, 0.03, 1.0, "answer")
     m = registry.get("abandon_rate_regulatory")
-    assert m.heading(rules.threshold) == "abandon 3s %" and m.heading() == "abandon 2s %"
-    assert m.title(3.0) == "Abandon rate, 3-second rule"
+    assert m.heading(rules) == "reg. abandon %" == m.heading()
+    assert registry.footnotes(registry.TABLE, rules) == [
+        "reg. abandon %: agent within 4 s of the answer (regulatory.greeting 1 s + regulatory.threshold 3 s)"]
+    assert m.title(rules) == "Regulatory abandon rate (4 s from answer)" == m.title(3.0)
+    assert m.title() == "Regulatory abandon rate (3 s from answer)"
+
+
+def test_labels_on_the_regulators_clock_say_what_is_measured():
+    """Greeting 0, threshold 5 s, answer clock: 5 s from the answer; the queue clock: threshold 5 s
+    from entering the queue, the greeting (1 s) not counted. No label keeps the old "2 s"."""
+    no_greeting = registry.regulatory(scenario(regulatory={"threshold": "5s", "greeting": 0}))
+    queue = registry.regulatory(scenario(regulatory={"threshold": "5s", "clock": "queue"}))
+    m = registry.get("abandon_rate_regulatory")
+    assert m.report_heading(no_greeting) == "Regulatory abandon % (5 s from answer)"
+    assert m.axis_label(queue) == "Regulatory abandon rate (5 s from queue entry; % of live answers)"
+    assert registry.footnotes(registry.TABLE, no_greeting) == [
+        "reg. abandon %: agent within 5 s of the answer (regulatory.greeting 0 s + regulatory.threshold 5 s)"]
+    assert registry.footnotes(registry.TABLE, queue) == [
+        "reg. abandon %: agent within 5 s of entering the queue (regulatory.threshold 5 s, regulatory.clock queue)"]
+    assert registry.get("p_agent_within_threshold").title(queue) == "With an agent within 5 s of entering the queue"
+    assert registry.get("abandoned_regulatory_queue_no_agent").title(no_greeting) == \
+        "Abandoned, 5 s from answer: no agent free"
+    for rules in (no_greeting, queue):
+        texts = [f(rules) for x in registry.REGISTRY for f in (x.title, x.heading, x.report_heading, x.axis_label)]
+        assert not any("2 s" in t or "2s" in t or "2-second" in t for t in texts)
 
 
 def _summary() -> pd.DataFrame:
@@ -96,9 +119,15 @@ def test_plots_draw_the_cap_and_name_the_threshold_they_are_given():
     fig = plots.tradeoff(_summary(), abandon="abandon_rate_regulatory", limit=0.05, threshold=3.0)
     t = _texts(fig)
     assert "5 % cap" in t and not any("3 % cap" in x for x in t)
-    assert fig.axes[0].get_ylabel() == "Abandon rate, 3-second rule (% of live answers)"
+    assert fig.axes[0].get_ylabel() == "Regulatory abandon rate (4 s from answer; % of live answers)"
     fig = plots.levels(_summary(), limit=0.05, threshold=3.0)
     assert "5 % cap" in _texts(fig)
+    queue = registry.Regulatory(5.0, 0.05, 1.0, "queue")
+    fig = plots.levels(_summary(), limit=0.05, threshold=queue)
+    assert "Regulatory abandon rate (5 s from queue entry)" in [ax.get_title() for ax in fig.axes]
+    fig = plots.causes(pd.concat([_summary(), _summary().assign(metric="human_answers")]), threshold=queue)
+    assert "Regulatory abandon rate (5 s from queue entry)" in [ax.get_title() for ax in fig.axes]
+    assert not any("2 s" in t or "2-second" in t for t in _texts(fig))
 
 
 def test_library_never_imports_the_command_line():

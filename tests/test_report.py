@@ -94,6 +94,8 @@ def test_report_has_the_headline_table_engine_switches_seed_and_versions(folder)
     page = parse(folder / "report.html")
     header = next(r for r in page.rows if r and r[0] == "Service level")
     assert "Occupancy %" in header and "Abandon %" in header and "Conversations / h" in header
+    # the regulatory rate is headed with the scenario's clock (the default: 1 s greeting + 2 s)
+    assert "Regulatory abandon % (3 s from answer)" in header
     body = [r for r in page.rows if r and r[0] in ("50", "100", "200")]
     assert [r[0] for r in body] == ["50", "100", "200"]
     assert all(r[1] == "3" for r in body), "n replications per level"
@@ -158,3 +160,19 @@ def test_report_renders_in_headless_chromium(folder, tmp_path):
     pixels = imread(shot)
     assert pixels.shape[0] == 3000 and pixels.shape[1] == 1200
     assert pixels.std() > 0.05, "the page is not blank"
+
+
+def test_the_report_heads_the_regulatory_rate_with_the_scenario_s_clock():
+    """A queue clock with a 5 s threshold: the headline table's heading and its definition say
+    5 s from entering the queue, never the default 3 s from the answer."""
+    import pandas as pd
+
+    from sim import registry, report
+
+    rules = registry.Regulatory(5.0, 0.03, 1.0, "queue")
+    summary = pd.DataFrame([{"scenario": "s", "service_level": 100, "metric": m.name, "mean": 0.01, "sd": 0.0,
+                             "ci_low": 0.01, "ci_high": 0.01, "n": 2} for m in registry.REPORT])
+    html = report.headline_table(summary, "s", rules)
+    assert "Regulatory abandon % (5 s from queue entry)" in html and "3 s from answer" not in html
+    defs = report.definitions_section(rules)
+    assert "agent within 5 s of entering the queue (regulatory.threshold 5 s, regulatory.clock queue)" in defs

@@ -155,3 +155,17 @@ def test_no_greeting_and_a_half_second_agent_passes_by_hand(tmp_path):
     assert m["abandon_rate"]["mean"] == 0.0 and m["abandon_rate_regulatory"]["mean"] == 0.0
     assert doc["verdict"]["recommended_service_level"] == 100
     assert doc["verdict"]["causes"] == {c: 0.0 for c in CAUSES}
+
+
+def test_the_run_table_heads_the_regulatory_rate_with_the_scenario_s_clock(tmp_path):
+    """Greeting 0 s, threshold 5 s (answer clock): the table's line under it says 5 s from the
+    answer; with the queue clock, 5 s from entering the queue. No heading says 2 s."""
+    path = _write(tmp_path, [], 0.5)
+    out = pacing("run", str(path), "--set", "regulatory.greeting=0", "--set", "regulatory.threshold=5s").stdout
+    head = next(line for line in out.splitlines() if line.lstrip().startswith("SL "))
+    assert "reg. abandon %" in head and "2s" not in head
+    assert ("reg. abandon %: agent within 5 s of the answer (regulatory.greeting 0 s + regulatory.threshold 5 s)"
+            in out.splitlines()), out
+    out = pacing("run", str(path), "--set", "regulatory.clock=queue", "--set", "regulatory.threshold=5s").stdout
+    assert ("reg. abandon %: agent within 5 s of entering the queue (regulatory.threshold 5 s, regulatory.clock queue)"
+            in out.splitlines()), out

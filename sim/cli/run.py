@@ -155,18 +155,20 @@ def result_table(result) -> str:
     for si, scn in enumerate(result.scenarios):
         summary = result.metric_summary(si)
         reps = max((t.replication for t in result.tasks if t.scenario == si), default=-1) + 1
-        threshold = registry.regulatory(scn).threshold
+        rules = registry.regulatory(scn)
         rows = []
         for sl, ms in summary.items():
             row = {"SL": sl}
             for m in registry.TABLE:
-                row[m.heading(threshold)] = summary_interval(ms[m.name], spec=f".{m.digits}f", scale=m.scale)
+                row[m.heading(rules)] = summary_interval(ms[m.name], spec=f".{m.digits}f", scale=m.scale)
             rows.append(row)
         prof = scn.engine.profile
         lines += verdict_lines(result.verdict(si))
         lines.append(f"{scn.name}: {reps} replications per service level, seed {scn.seed}, engine profile {prof}; "
                      "mean ± half-width of the 95 % interval")
         lines.append(pd.DataFrame(rows).to_string(index=False) if rows else "(no finished runs)")
+        if rows:  # what the heading on the regulators' clock measures, from the scenario's regulatory block
+            lines += registry.footnotes(registry.TABLE, rules)
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 
