@@ -1,6 +1,7 @@
 """A call's life (engine.md, "A call's life"): ring, actions, queue, agent, conversation.
 
-Each call is one SimPy process. What can be known ahead is drawn at once (the outcome, ring
+Each answered call is one process (``sim.engine.clock.Proc``: a generator on SimPy's queue, less
+SimPy's per-process events). What can be known ahead is drawn at once (the outcome, ring
 time, the actions' total time, patience, the agent's answer delay), so a call waits on few
 events: ring, actions, queue, agent ring, conversation, the agent's wrap-up.
 """
@@ -13,7 +14,7 @@ import simpy
 
 from sim.engine import queue as queue_mod
 from sim.engine.campaign import campaigncall_done
-from sim.engine.clock import after, sleep
+from sim.engine.clock import Proc, Wake, after, sleep
 from sim.engine.resources import (
     A_AMD,
     A_TIME,
@@ -142,7 +143,7 @@ def place_call(sim: "Simulation", cc: Call) -> None:
             outcome = NO_ANSWER
     cc.outcome = outcome
     if outcome in ANSWERED and ring <= sim.max_call:
-        cc.proc = env.process(call_process(sim, cc, ring))
+        cc.proc = Proc(env, call_process(sim, cc, ring))
         return
     if outcome == NO_ANSWER:
         dt, reason = ring_timeout, R_NOANSWER
@@ -185,7 +186,7 @@ def call_process(sim: "Simulation", cc, ring: float):
             machine = cc.outcome == MACHINE
             answer_at = t0 + ring
             if c.unanswered_only:
-                yield sleep(env, ring)
+                yield ring
                 answered(sim, cc)  # documented: D changes at the answer, so it is an event
             else:
                 # as coded nothing happens in the engine at the answer itself: the answer and the
@@ -209,11 +210,11 @@ def call_process(sim: "Simulation", cc, ring: float):
             if reason != UNSET or end > cap:
                 if end > cap:
                     end, reason = cap, TIMEOUT
-                yield sleep(env, end - env._now)
+                yield end - env._now
                 hangup(sim, cc, reason)
                 return
             if end > env._now:
-                yield sleep(env, end - env._now)
+                yield end - env._now
             if not machine:
                 person_end = env._now + sim.people.patience()
             end_call, talk, wait_end = hangup, None, c.wait_end
@@ -240,7 +241,7 @@ def call_process(sim: "Simulation", cc, ring: float):
         while True:
             cc.phase = P_WAIT
             if deadline > now:
-                cc.wake = ev = env.event()
+                cc.wake = ev = Wake()
                 queue_mod.join(sim, queue, cc)
                 if timer:
                     after(env, deadline - now, sim.queue_deadline, cc)
@@ -279,18 +280,18 @@ def call_process(sim: "Simulation", cc, ring: float):
             delay = agent.answer_delay()
             missed = delay >= agent_ring_timeout or agent.miss() < agent.miss_p
             if not missed and now + delay < leave_at:
-                yield sleep(env, delay)
+                yield delay
                 break
             if missed and cc.t_ring_missed != cc.t_ring_missed:  # NaN: the first missed ring
                 cc.t_ring_missed = now
             ring_end = now + agent_ring_timeout
             if leave_at <= ring_end:
-                yield sleep(env, leave_at - now)
+                yield leave_at - now
                 agent_ring_over(sim, agent)
                 cc.queue_exit = Q_CUT if leave_at >= cap else Q_HANGUP_RINGING
                 end_call(sim, cc, TIMEOUT if leave_at >= cap else NORMAL)
                 return
-            yield sleep(env, agent_ring_timeout)
+            yield agent_ring_timeout
             agent_ring_over(sim, agent)
             now = env._now
             if sim.requeue:
@@ -298,7 +299,7 @@ def call_process(sim: "Simulation", cc, ring: float):
                 continue
             cc.stranded = True  # alone in the bridge, hearing ringing
             cc.phase = P_STRANDED
-            yield sleep(env, leave_at - now)
+            yield leave_at - now
             cc.queue_exit = Q_CUT if leave_at >= cap else Q_HANGUP_STRANDED
             end_call(sim, cc, TIMEOUT if leave_at >= cap else NORMAL)
             return
@@ -315,12 +316,12 @@ def call_process(sim: "Simulation", cc, ring: float):
         reason = NORMAL
         if end > cap:
             end, reason = cap, TIMEOUT
-        yield sleep(env, end - now)
+        yield end - now
         end_call(sim, cc, reason)
         cc.phase = P_AFTER
         delay = agent.wrap() + agent.reset() if sim.manual_reset else agent.wrap()
         if delay > 0:
-            yield sleep(env, delay)
+            yield delay
         queue_mod.agent_available(sim, agent)
     except simpy.Interrupt:
         yield from _hung_up_by_stop(sim, cc)
@@ -342,8 +343,8 @@ def _hung_up_by_stop(sim: "Simulation", cc: Call):
     if phase == P_WAIT:
         if cc.in_queue:
             queue_mod.leave(cc.queue, cc)
-        elif cc.wake.triggered and cc.wake.value is not None:
-            agent_ring_over(sim, cc.wake.value)  # assigned this very instant
+        elif cc.wake.triggered and cc.wake._value is not None:
+            agent_ring_over(sim, cc.wake._value)  # assigned this very instant
         cc.queue_exit = Q_CUT
     elif phase == P_AGENT_RING:
         agent_ring_over(sim, sim.agents[cc.agent])
@@ -356,7 +357,7 @@ def _hung_up_by_stop(sim: "Simulation", cc: Call):
         agent = sim.agents[cc.agent]
         delay = agent.wrap() + agent.reset() if sim.manual_reset else agent.wrap()
         if delay > 0:
-            yield sleep(sim.env, delay)
+            yield delay
         queue_mod.agent_available(sim, agent)
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sim.engine import call as call_mod
-from sim.engine.clock import after
+from sim.engine.clock import Proc, after
 from sim.engine.resources import InboundCall
 from sim.world.distributions import Exponential
 
@@ -69,7 +69,7 @@ def _arrival(sim: "Simulation", s: InboundStream):
         if thin is None or thin() * s.top < s.tod[int((s.clock0 + env._now) // HOUR) % 24]:
             cc = InboundCall(q)
             calls.append(cc)
-            env.process(call_mod.call_process(sim, cc, 0.0))
+            Proc(env, call_mod.call_process(sim, cc, 0.0))
         after(env, s.gap(), arrive)
 
     return arrive

@@ -11,7 +11,7 @@ from __future__ import annotations
 from bisect import bisect_left, insort
 from typing import TYPE_CHECKING
 
-from sim.engine.clock import after, sleep
+from sim.engine.clock import after, trigger
 from sim.engine.resources import AVAILABLE, OFFLINE, RINGING, Agent, Call, Queue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -93,5 +93,5 @@ def queue_step(sim: "Simulation", q: Queue) -> None:
     m = n if n < page else page
     agent = sim.agents[avail[n - m + int(q.choose() * m)]]
     agent_unavailable(sim, agent, RINGING, True)
-    cc.wake.succeed(agent)
+    trigger(env, cc.wake, agent)
     after(env, sim.timers.queue_step, q.step)

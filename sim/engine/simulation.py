@@ -20,6 +20,7 @@ from sim.engine import call as call_mod
 from sim.engine import campaign as campaign_mod
 from sim.engine import pacing as pacing_mod
 from sim.engine import queue as queue_mod
+from sim.engine.clock import run_until, trigger
 from sim.engine.inbound import build_inbound
 from sim.engine.records import INBOUND_COLUMNS, RunRecords
 from sim.engine.waitflow import compile_wait_flow, wait_flow_end
@@ -370,7 +371,7 @@ class Simulation:
         cc = ev._value
         if cc.in_queue:
             queue_mod.leave(cc.queue, cc)
-            cc.wake.succeed(None)
+            trigger(self.env, cc.wake, None)
 
     def hangup(self, cc, reason: int) -> None:
         call_mod.hangup(self, cc, reason)
@@ -411,7 +412,7 @@ class Simulation:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            self.env.run(until=self.horizon)
+            run_until(self.env, self.horizon)
         finally:
             if was_enabled:
                 gc.enable()
