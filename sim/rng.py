@@ -27,8 +27,10 @@ def purpose_key(name: str) -> int:
 
 
 def _blocks(sample: Callable[[np.random.Generator, int], np.ndarray], gen: np.random.Generator) -> Iterator[float]:
-    while True:
-        yield from sample(gen, BLOCK).tolist()
+    """The draws of ``sample``, a block of ``BLOCK`` at a time, one by one. Built from C iterators
+    (``iter(f, sentinel)`` calls ``f`` for each block, ``chain`` walks the blocks' lists), so a
+    draw runs no Python frame: only a new block does."""
+    return itertools.chain.from_iterable(iter(lambda: sample(gen, BLOCK).tolist(), None))
 
 
 class Streams:
