@@ -8,13 +8,14 @@ events: ring, actions, queue, agent ring, conversation, the agent's wrap-up.
 
 from __future__ import annotations
 
+from heapq import heappush
 from typing import TYPE_CHECKING
 
 import simpy
 
 from sim.engine import queue as queue_mod
 from sim.engine.campaign import campaigncall_done
-from sim.engine.clock import Proc, Wake, after, sleep
+from sim.engine.clock import NORMAL_PRIORITY, Proc, Timer, Wake, after, sleep
 from sim.engine.resources import (
     A_AMD,
     A_TIME,
@@ -156,7 +157,11 @@ def place_call(sim: "Simulation", cc: Call) -> None:
     if dt > sim.max_call:
         dt, reason = sim.max_call, TIMEOUT
     cc.reason = reason  # pending: set for real by hangup
-    after(env, dt, sim.ring_out, cc)
+    # sim.engine.clock.after, inlined: this runs for most dials
+    t = Timer()
+    t.callbacks = [sim.ring_out]
+    t._value = cc
+    heappush(env._queue, (env._now + dt, NORMAL_PRIORITY, next(env._eid), t))
 
 
 def ring_out(sim: "Simulation", ev) -> None:

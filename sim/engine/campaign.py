@@ -7,9 +7,11 @@ service-level rule is ``capacity_allows``.
 
 from __future__ import annotations
 
+from functools import partial
+from heapq import heappush
 from typing import TYPE_CHECKING, Optional
 
-from sim.engine.clock import after, sleep
+from sim.engine.clock import NORMAL_PRIORITY, Timer, sleep
 from sim.engine.resources import (
     ALL_DESTINATIONS,
     CANCEL,
@@ -84,64 +86,46 @@ def first_step(sim: "Simulation", c: Campaign):
 
 
 def stepper(sim: "Simulation", c: Campaign):
-    """The callback running one step of ``c``'s loop when a timeout ends."""
-    def step(_ev):
-        campaign_step(sim, c)
-    return step
+    """The callback running one step of ``c``'s loop when a timeout ends (a ``partial``: no
+    Python frame of its own)."""
+    return partial(campaign_step, sim, c)
 
 
-def campaign_step(sim: "Simulation", c: Campaign) -> None:
+def campaign_step(sim: "Simulation", c: Campaign, _timer=None) -> None:
     """One step of the execute loop, run as a timeout's callback; it schedules the next step
-    (no process: a generator's resume per step costs more than the step)."""
+    (no process: a generator's resume per step costs more than the step).
+
+    With ``engine.timers.step_latency`` a duration drawn per step is added to the delay before
+    the next one (so a step reads the state and acts at its end); without it nothing is drawn.
+    """
     if c.status != RUN:
         execute_stop(sim, c)
         return
     timers = sim.timers
-    if sim.step_latency is not None:
-        _campaign_step_latency(sim, c)
-        return
+    env = sim.env
     target = head_target(c)
     if target is None:
         if c.end_stop:
             execute_stop(sim, c)
             return
-        after(sim.env, timers.after_wait, c.step)
-        return
-    if c.queue is not None and not may_dial(c, timers.page_size):
-        after(sim.env, timers.after_wait, c.step)
-        return
-    if target.__class__ is Target and sim.env._now - target.last_change < c.try_interval:
-        after(sim.env, timers.after_wait, c.step)  # head-of-line blocking: no skipping
-        return
-    dial(sim, c, target)
-    if not c.execute:
-        return  # the call could not be created: the campaign stops
-    after(sim.env, timers.after_dial, c.step)
-
-
-def _campaign_step_latency(sim: "Simulation", c: Campaign) -> None:
-    """``campaign_step`` when each step takes time (``engine.timers.step_latency``): a duration
-    drawn per step is added to the delay before the next one, so a step reads the state and acts
-    at its end. Kept apart so the default step draws nothing and pays nothing for it."""
-    timers = sim.timers
+        delay = timers.after_wait
+    elif c.queue is not None and not may_dial(c, timers.page_size):
+        delay = timers.after_wait
+    elif target.__class__ is Target and env._now - target.last_change < c.try_interval:
+        delay = timers.after_wait  # head-of-line blocking: no skipping
+    else:
+        dial(sim, c, target)
+        if not c.execute:
+            return  # the call could not be created: the campaign stops
+        delay = timers.after_dial
     latency = sim.step_latency
-    target = head_target(c)
-    if target is None:
-        if c.end_stop:
-            execute_stop(sim, c)
-            return
-        after(sim.env, timers.after_wait + latency(), c.step)
-        return
-    if c.queue is not None and not may_dial(c, timers.page_size):
-        after(sim.env, timers.after_wait + latency(), c.step)
-        return
-    if target.__class__ is Target and sim.env._now - target.last_change < c.try_interval:
-        after(sim.env, timers.after_wait + latency(), c.step)
-        return
-    dial(sim, c, target)
-    if not c.execute:
-        return
-    after(sim.env, timers.after_dial + latency(), c.step)
+    if latency is not None:
+        delay += latency()
+    # sim.engine.clock.after, inlined: this runs once per step
+    t = Timer()
+    t.callbacks = [c.step]
+    t._value = None
+    heappush(env._queue, (env._now + delay, NORMAL_PRIORITY, next(env._eid), t))
 
 
 def dial(sim: "Simulation", c: Campaign, head) -> Call:
@@ -194,15 +178,6 @@ def dial(sim: "Simulation", c: Campaign, head) -> Call:
     return cc
 
 
-def attempts_left(c: Campaign, target: Target) -> bool:
-    tries, max_try = target.tries, c.max_try
-    mask = ALL_DESTINATIONS if c.select_all else target.mask
-    for i in range(N_DESTINATIONS):
-        if mask >> i & 1 and tries[i] < max_try[i]:
-            return True
-    return False
-
-
 def campaigncall_done(sim: "Simulation", cc: Call, success: bool) -> None:
     """The campaigncall is done: the target becomes done (success) or idle again (fail)."""
     c = cc.campaign
@@ -211,14 +186,22 @@ def campaigncall_done(sim: "Simulation", cc: Call, success: bool) -> None:
     if success:
         target.status = DONE
         c.n_done += 1
-    elif attempts_left(c, target):
-        target.status = IDLE
-        c.retry.append(target)  # its last change is now: the newest, so the deque stays sorted
-    elif sim.exhausted_done:
-        target.status = DONE
-        c.n_done += 1
     else:
-        target.status = IDLE  # exhausted targets stay idle; the selection no longer returns them
+        # attempts left? The dial chose the first destination with attempts left, so none
+        # before it has any: look from the one this call tried on.
+        tries, max_try = target.tries, c.max_try
+        mask = ALL_DESTINATIONS if c.select_all else target.mask
+        d = cc.dest
+        while d < N_DESTINATIONS and not (mask >> d & 1 and tries[d] < max_try[d]):
+            d += 1
+        if d < N_DESTINATIONS:
+            target.status = IDLE
+            c.retry.append(target)  # its last change is now: the newest, so the deque stays sorted
+        elif sim.exhausted_done:
+            target.status = DONE
+            c.n_done += 1
+        else:
+            target.status = IDLE  # exhausted targets stay idle; the selection no longer returns them
     # the record keeps the call's plain fields; what only a live call needs can go now (a run
     # keeps every call, so each byte kept is kept once per dial)
     cc.target = cc.proc = cc.wake = cc.key = None

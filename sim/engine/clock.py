@@ -37,6 +37,10 @@ from heapq import heappop, heappush
 from simpy import Interrupt
 from simpy.core import NORMAL, URGENT, StopSimulation
 
+NORMAL_PRIORITY = NORMAL
+"""SimPy's priority of ordinary events (for code that pushes a timer itself, where a call to
+``after`` per event would cost more than the rest of its work)."""
+
 PENDING = object()
 """A ``Wake``'s value until it is triggered."""
 
@@ -92,6 +96,10 @@ def sleep(env, delay: float) -> Timer:
     return t
 
 
+_START = Timer()
+_START._value = None  # what a Proc's first step is sent: None, as SimPy's Initialize sends
+
+
 class Proc:
     """A generator run as a SimPy process, without SimPy's ``Process`` event (see the module)."""
 
@@ -101,10 +109,8 @@ class Proc:
         self.env = env
         self._send = generator.send
         self._throw = generator.throw
-        start = Wake()
-        start._value = None
-        self.target = start
-        self._resume(start)  # the first step, at once (see the module)
+        self.target = None
+        self._resume(_START)  # the first step, at once (see the module)
 
     @property
     def is_alive(self) -> bool:

@@ -9,9 +9,10 @@ available agent among the first page (newest-created agents first), and rings th
 from __future__ import annotations
 
 from bisect import bisect_left, insort
+from heapq import heappush
 from typing import TYPE_CHECKING
 
-from sim.engine.clock import after, trigger
+from sim.engine.clock import NORMAL_PRIORITY, Timer, after, trigger
 from sim.engine.resources import AVAILABLE, OFFLINE, RINGING, Agent, Call, Queue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -71,8 +72,8 @@ def leave(q: Queue, cc: Call) -> None:
     cc.in_queue = False
 
 
-def queue_step(sim: "Simulation", q: Queue) -> None:
-    """One step of the queue loop, run as a timeout's callback (no process: the loop is a chain
+def queue_step(sim: "Simulation", q: Queue, _timer=None) -> None:
+    """One step of the queue loop, run as a timer's callback (no process: the loop is a chain
     of steps, each scheduling the next, as in the queue service)."""
     waiting = q.waiting
     if not waiting:
@@ -81,17 +82,22 @@ def queue_step(sim: "Simulation", q: Queue) -> None:
     avail = q.avail
     env = sim.env
     if not avail:
-        after(env, sim.timers.queue_idle_step, q.step)
-        return
-    key = waiting.pop() if sim.newest_first else waiting.pop(0)
-    cc = q.wait_calls.pop(key)
-    cc.in_queue = False
-    # the agent list comes newest-created first (tm_create DESC), one page of at most
-    # page_size: with more agents available, only the newest page is ever rung
-    n = len(avail)
-    page = sim.timers.page_size
-    m = n if n < page else page
-    agent = sim.agents[avail[n - m + int(q.choose() * m)]]
-    agent_unavailable(sim, agent, RINGING, True)
-    trigger(env, cc.wake, agent)
-    after(env, sim.timers.queue_step, q.step)
+        delay = sim.timers.queue_idle_step
+    else:
+        key = waiting.pop() if sim.newest_first else waiting.pop(0)
+        cc = q.wait_calls.pop(key)
+        cc.in_queue = False
+        # the agent list comes newest-created first (tm_create DESC), one page of at most
+        # page_size: with more agents available, only the newest page is ever rung
+        n = len(avail)
+        page = sim.timers.page_size
+        m = n if n < page else page
+        agent = sim.agents[avail[n - m + int(q.choose() * m)]]
+        agent_unavailable(sim, agent, RINGING, True)
+        trigger(env, cc.wake, agent)
+        delay = sim.timers.queue_step
+    # sim.engine.clock.after, inlined: this runs once per step
+    t = Timer()
+    t.callbacks = [q.step]
+    t._value = None
+    heappush(env._queue, (env._now + delay, NORMAL_PRIORITY, next(env._eid), t))

@@ -134,7 +134,7 @@ def build_queues(sim: "Simulation", models, streams: Streams, speech_rate_wps: f
     for i, qm in enumerate(models):
         q = Queue(i, qm.name, qm.tags, qm.wait_timeout, qm.service_timeout)
         q.choose = streams.uniform(f"queue.{qm.name}.agent_choice")
-        q.step = _queue_step(sim, q)
+        q.step = partial(queue_mod.queue_step, sim, q)  # the loop's step, as a timer's callback
         q.wait_steps = compile_wait_flow(qm.wait_flow, speech_rate_wps)
         queues.append(q)
     return queues
@@ -250,12 +250,6 @@ def _estimate(env, pacer, stats, interval: float):
         yield env.timeout(interval)
         stats.advance(env.now)
         pacer.update(env.now, stats)
-
-
-def _queue_step(sim: "Simulation", q: Queue):
-    def step(_ev):
-        queue_mod.queue_step(sim, q)
-    return step
 
 
 def _agent_reset(sim: "Simulation", agent: Agent):
