@@ -150,3 +150,39 @@ def test_csv_scenario_loads_its_masks():
     assert len(masks) == 2000
     # the list has targets with some numbers missing, and every number column is used
     assert len(set(masks)) > 1 and all(any(m >> i & 1 for m in masks) for i in range(3))
+
+
+def _header(path: Path) -> str:
+    lines = []
+    for line in path.read_text().splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.lstrip("# "))
+    return " ".join(lines)
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.name)
+def test_a_greeting_before_the_queue_is_said_to_fail_the_regulators_clock(path, capsys, tmp_path, monkeypatch):
+    """A library scenario whose campaigns play anything before the queue (a talk or an amd action:
+    every one here outlasts the 3 s from the answer that the default regulatory block allows) says
+    so in its opening comment, 100 % at every level, and names scenarios/default.yaml as the
+    compliant set-up. A 3-hour run at its lowest level (both campaigns of the two-campaign file
+    dialling; two replications) bears it out: every live answer is abandoned on the regulators'
+    clock, the level fails, and most abandons are actions_before_queue."""
+    scn = load_scenario(path)
+    if not any(a.type != "queue_join" for c in scn.campaigns for a in c.actions):
+        pytest.skip("nothing plays before the queue")
+    header = _header(path)
+    assert "abandon_rate_regulatory" in header and "100 %" in header and "every" in header, header
+    assert "scenarios/default.yaml" in header, f"{path.name}: name the compliant set-up"
+    monkeypatch.chdir(tmp_path)
+    level = str(min(scn.sweep_levels()))
+    rc = main(["run", str(path), "--horizon", "3h", "--replications", "2", "--service-levels", level,
+               "--format", "json"])
+    out, err = capsys.readouterr()
+    assert rc == 0, err
+    doc = json.loads(out)
+    reg = doc["results"][0]["metrics"]["abandon_rate_regulatory"]
+    assert reg["n"] == 2 and reg["mean"] == 1.0 and reg["sd"] == 0.0
+    assert doc["verdict"]["recommended_service_level"] is None
+    assert doc["verdict"]["causes"]["actions_before_queue"] > 0.5
