@@ -535,10 +535,12 @@ POLICY_ORDER = ("voipbin", "documented", "progressive", "ratio", "adaptive", "pr
 
 
 def frontier(table: pd.DataFrame, *, cap: float, upper_bound: Optional[float] = None,
-             metric: str = "abandon_rate_regulatory", cap_label: Optional[str] = None) -> Figure:
+             metric: str = "abandon_rate_regulatory", cap_label: Optional[str] = None,
+             rules: Optional[Regulatory] = None) -> Figure:
     """The pacing frontier (``frontier.csv``): per policy, throughput (left) and occupancy (right)
     against the constraint metric, each knob value a point with 95 % intervals on both axes, the
-    cap, each policy's chosen point (a ring), and the throughput no dialer can beat."""
+    cap, each policy's chosen point (a ring), and the throughput no dialer can beat. ``rules``: the
+    scenario's regulatory clock (``sim.registry.regulatory``), named in the axis label."""
     fig = Figure(figsize=(12, 5.2), layout="constrained")
     axes = fig.subplots(1, 2)
     if not len(table):
@@ -579,7 +581,7 @@ def frontier(table: pd.DataFrame, *, cap: float, upper_bound: Optional[float] = 
         ax.axvline(cap * 100, color="crimson", ls="--", lw=1.2, label=cap_label or registry.cap_label(cap))
         if ymetric == "throughput_per_hour" and upper_bound:
             ax.axhline(upper_bound, color="0.3", ls=":", lw=1.2, label="every agent talking all the time")
-        ax.set_xlabel(_axis_label(metric))
+        ax.set_xlabel(_axis_label(metric, rules))
         ax.set_ylabel(_axis_label(ymetric))
         ax.set_xlim(-xmax * 0.02, xmax)  # points at 0 % (no abandons) off the axis line, where they show
         ax.set_ylim(bottom=0)

@@ -30,7 +30,9 @@ from typing import Callable, Iterable, Optional
 
 import numpy as np
 
+from sim import registry
 from sim.engine.pacing import KNOB, POLICIES
+from sim.registry import Regulatory
 
 DEFAULT_POLICIES = POLICIES
 SCALE = {"voipbin": 1, "documented": 1, "progressive": 1, "ratio": 100, "adaptive": 10000, "predictive": 10000}
@@ -121,6 +123,12 @@ class FrontierResult:
     policies: dict[str, PolicyFrontier]
     upper_bound: float
     switches: list[dict] = field(default_factory=list)
+    rules: Optional[Regulatory] = None
+    """The scenario's regulatory clock (``sim.registry.regulatory``), named in labels; None: the defaults."""
+
+    def label(self) -> str:
+        """The constraint metric as people read it, e.g. "Regulatory abandon rate (3 s from answer)"."""
+        return registry.get(self.metric).title(self.rules)
 
     # ---------------------------------------------------------------- tables
     def table(self):
@@ -169,7 +177,8 @@ class FrontierResult:
     # ---------------------------------------------------------------- the answer
     def headline(self) -> str:
         cap = f"{self.cap * 100:g} %"
-        label = "regulatory abandon" if self.metric == "abandon_rate_regulatory" else self.metric.replace("_", " ")
+        label = self.label()
+        label = label[:1].lower() + label[1:]
         ranked = [(self.best_throughput(p), p) for p in self.policies if self.best_throughput(p) is not None]
         if not ranked:
             return (f"At <= {cap} {label}, no policy qualifies: every knob value tried has its {label} upper 95 % "
@@ -223,7 +232,8 @@ class FrontierResult:
         """``plots/frontier.png``: a Figure (displays itself in a notebook)."""
         from sim import plots
 
-        return plots.frontier(self.table(), cap=self.cap, upper_bound=self.upper_bound, metric=self.metric)
+        return plots.frontier(self.table(), cap=self.cap, upper_bound=self.upper_bound, metric=self.metric,
+                              rules=self.rules)
 
 
 def upper_bound(scenario) -> float:
@@ -426,7 +436,8 @@ def _frontier(scenario, evaluate: Evaluate, *, policies, max_abandon, metric, ob
         return pf
 
     result = FrontierResult(scenario=scenario.name, cap=max_abandon, metric=metric, objective=objective,
-                            replications=replications, policies={}, upper_bound=upper_bound(scenario))
+                            replications=replications, policies={}, upper_bound=upper_bound(scenario),
+                            rules=registry.regulatory(scenario))
     batch([(p, k, None) for p in policies for k in grids[p]])
     for p in policies:
         result.policies[p] = policy_frontier(p)
@@ -519,6 +530,8 @@ def report_html(result: FrontierResult, png: bytes, scenario=None) -> str:
     def pct(x):
         return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x * 100:.2f} %"
 
+    label = result.label()
+    label = label[:1].lower() + label[1:]
     best = result.best_table()
     rows = []
     for _, r in best.iterrows():
@@ -535,7 +548,7 @@ def report_html(result: FrontierResult, png: bytes, scenario=None) -> str:
                     f" {knob if r['knob_name'] else ''}</td>{cells}<td>{int(r['runs'])}</td></tr>")
     table = ("<table><tr><th class='l'>policy</th><th class='l'>best knob within the cap</th>"
              "<th>conversations / h [95 %]</th><th>occupancy</th>"
-             f"<th>{escape(result.metric)} (upper 95 % bound)</th><th>vs VoIPbin's rule</th><th>runs</th></tr>"
+             f"<th>{escape(result.label())} (upper 95 % bound)</th><th>vs VoIPbin's rule</th><th>runs</th></tr>"
              + "".join(rows) + "</table>")
     sw = ""
     if result.switches:
@@ -565,7 +578,7 @@ def report_html(result: FrontierResult, png: bytes, scenario=None) -> str:
         f"{result.upper_bound:.0f} conversations an hour (every agent talking all the time).</p>",
         "<h2>Best throughput within the cap</h2>", table,
         f"<figure><img alt='frontier plot' src='data:image/png;base64,{b64}'><figcaption>Throughput and occupancy "
-        f"against {escape(result.metric)}, a point per knob value with 95 % intervals; the dashed line is the "
+        f"against the {escape(label)}, a point per knob value with 95 % intervals; the dashed line is the "
         f"{result.cap * 100:g} % cap, rings mark each policy's best within it.</figcaption></figure>",
         sw, brief,
     ]

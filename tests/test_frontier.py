@@ -132,3 +132,33 @@ def test_a_flipped_switch_reaches_the_engine():
     plain = policy_scenario(scn, "voipbin", 200)
     assert Simulation(flipped, 200, 0).campaigns[0].agent_side is False
     assert Simulation(plain, 200, 0).campaigns[0].agent_side is True
+
+
+def test_the_frontier_names_its_constraint_by_the_registry_s_label_on_the_scenario_s_clock():
+    """The default scenario with regulatory greeting 0 s and threshold 5 s: the headline, the text
+    table, the report's headings and the plot's axis name the constraint "Regulatory abandon rate
+    (5 s from answer)", never its raw metric name (which stays in the JSON and the CSVs)."""
+    import yaml
+
+    from sim.cli.frontier import frontier_text
+    from sim.policy_frontier import report_html
+    from sim.scenario import parse_scenario
+
+    data = yaml.safe_load((ROOT / "scenarios" / "default.yaml").read_text())
+    data["regulatory"].update(threshold="5s", greeting="0s")
+    scn = parse_scenario(data, "five-seconds.yaml")
+    res = frontier(scn, policies=["voipbin", "progressive"], replications=4, max_replications=4,
+                   evaluate=fake_evaluate, max_abandon=0.03)
+    label = "Regulatory abandon rate (5 s from answer)"
+    assert res.headline().startswith("At <= 3 % regulatory abandon rate (5 s from answer), VoIPbin's rule gives")
+    html = report_html(res, b"", scn)
+    assert f"<th>{label} (upper 95 % bound)</th>" in html and "against the regulatory abandon rate (5 s" in html
+    assert "abandon_rate_regulatory" not in html
+    text = frontier_text(res)
+    assert f"({label}: upper 95 % bound <= 3 %" in text and "reg. abandon %" in text.splitlines()[3]
+    assert ("reg. abandon %: agent within 5 s of the answer (regulatory.greeting 0 s + regulatory.threshold 5 s)"
+            in text.splitlines())
+    assert "abandon_rate_regulatory" not in text
+    fig = res.plot()
+    assert fig.axes[0].get_xlabel() == "Regulatory abandon rate (5 s from answer; % of live answers)"
+    assert res.to_dict()["constraint"]["metric"] == "abandon_rate_regulatory"

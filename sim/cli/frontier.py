@@ -108,7 +108,11 @@ def frontier_text(res) -> str:
     import math
 
     lines = [res.headline(), ""]
-    lines.append(f"best within the cap ({res.metric} upper 95 % bound <= {res.cap * 100:g} %; rates in %):")
+    from sim import registry
+
+    constraint = registry.get(res.metric)
+    lines.append(f"best within the cap ({constraint.title(res.rules)}: upper 95 % bound <= {res.cap * 100:g} %; "
+                 "rates in %):")
     rows = []
     for _, r in res.best_table().iterrows():
         tp = r.get("throughput_per_hour")
@@ -120,10 +124,11 @@ def frontier_text(res) -> str:
                      f"{r[res.metric] * 100:.2f} (<= {r[res.metric + '_ci_high'] * 100:.2f})" if found else "",
                      f"{(r.get('vs_voipbin') or 0) * 100:+.1f}" if found and "vs_voipbin" in r and r.get("vs_voipbin") == r.get("vs_voipbin") else "",
                      str(int(r["runs"]))])
-    head = ["policy", "knob", "conv/h [95 %]", "occupancy %", "abandon %", "vs voipbin %", "runs"]
+    head = ["policy", "knob", "conv/h [95 %]", "occupancy %", constraint.heading(res.rules), "vs voipbin %", "runs"]
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     for row in [head, *rows]:
         lines.append("  ".join(str(x).ljust(w) for x, w in zip(row, widths)).rstrip())
+    lines += registry.footnotes([constraint], res.rules)
     lines.append(f"upper bound (every agent talking all the time): {res.upper_bound:.0f} conversations an hour")
     if res.switches:
         lines.append("")
