@@ -261,7 +261,8 @@ def test_requeued_caller_keeps_one_deadline_timer():
     sim.env.run(until=200)
     cc = sim.calls[0]
     assert cc.requeues == 3
-    pending = [ev for *_, ev in sim.env._queue if getattr(ev, "_value", None) is cc and sim.queue_deadline in (ev.callbacks or [])]
+    # a queue entry is (time, priority, sequence, fn, arg) (sim.engine.clock): fn(arg) runs then
+    pending = [e for e in sim.env._queue if e[3] == sim.queue_deadline and e[4] is cc]
     assert len(pending) == 1
 
 

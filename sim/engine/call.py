@@ -15,7 +15,7 @@ import simpy
 
 from sim.engine import queue as queue_mod
 from sim.engine.campaign import campaigncall_done
-from sim.engine.clock import NORMAL_PRIORITY, Proc, Timer, Wake, after, sleep
+from sim.engine.clock import NORMAL_PRIORITY, Proc, Wake, after
 from sim.engine.resources import (
     A_AMD,
     A_TIME,
@@ -158,15 +158,11 @@ def place_call(sim: "Simulation", cc: Call) -> None:
         dt, reason = sim.max_call, TIMEOUT
     cc.reason = reason  # pending: set for real by hangup
     # sim.engine.clock.after, inlined: this runs for most dials
-    t = Timer()
-    t.callbacks = [sim.ring_out]
-    t._value = cc
-    heappush(env._queue, (env._now + dt, NORMAL_PRIORITY, next(env._eid), t))
+    heappush(env._queue, (env._now + dt, NORMAL_PRIORITY, next(env._eid), sim.ring_out, cc))
 
 
-def ring_out(sim: "Simulation", ev) -> None:
-    """The callback ending an unanswered call (unless a stop request hung it up already)."""
-    cc = ev._value  # a processed Timeout's value, the call (see Simulation.queue_deadline)
+def ring_out(sim: "Simulation", cc: Call) -> None:
+    """The timer's callback ending an unanswered call (unless a stop request hung it up already)."""
     if cc.result == UNSET:
         hangup(sim, cc, cc.reason)
 
@@ -372,7 +368,7 @@ def flow_process(sim: "Simulation", cc: Call):
     t = cc.campaign.flow_time
     try:
         if t > 0:
-            yield sleep(sim.env, t)
+            yield sim.env.timeout(t)
     except simpy.Interrupt:
         pass
     cc.t_hangup = sim.env._now

@@ -11,7 +11,7 @@ from functools import partial
 from heapq import heappush
 from typing import TYPE_CHECKING, Optional
 
-from sim.engine.clock import NORMAL_PRIORITY, Timer, sleep
+from sim.engine.clock import NORMAL_PRIORITY
 from sim.engine.resources import (
     ALL_DESTINATIONS,
     CANCEL,
@@ -81,7 +81,7 @@ def first_step(sim: "Simulation", c: Campaign):
     """The loop's start: a process, as in VoIPbin (its start event runs before anything else at
     this time), that waits ``first_step`` and hands over to the chain of ``campaign_step``."""
     latency = sim.step_latency  # engine.timers.step_latency; None: the steps take no time
-    yield sleep(sim.env, sim.timers.first_step if latency is None else sim.timers.first_step + latency())
+    yield sim.env.timeout(sim.timers.first_step if latency is None else sim.timers.first_step + latency())
     campaign_step(sim, c)
 
 
@@ -122,10 +122,7 @@ def campaign_step(sim: "Simulation", c: Campaign, _timer=None) -> None:
     if latency is not None:
         delay += latency()
     # sim.engine.clock.after, inlined: this runs once per step
-    t = Timer()
-    t.callbacks = [c.step]
-    t._value = None
-    heappush(env._queue, (env._now + delay, NORMAL_PRIORITY, next(env._eid), t))
+    heappush(env._queue, (env._now + delay, NORMAL_PRIORITY, next(env._eid), c.step, None))
 
 
 def dial(sim: "Simulation", c: Campaign, head) -> Call:

@@ -1,30 +1,36 @@
-"""Scheduling with less per-event work than SimPy's public API: most of a run's events are
+"""The event queue with less per-event work than SimPy's public API: most of a run's events are
 timers, and most of the rest resume a call's process.
 
-``env.timeout(d)`` builds a ``Timeout`` (an object with a ``__dict__``) through two Python calls
-before it reaches the event queue. ``after`` and ``sleep`` put a slotted ``Timer`` on the same
-queue, with the same time, priority and sequence number a Timeout would get, so the order of
-events (and every result) is unchanged.
+``Environment`` is SimPy's, with one change to its event queue: an entry is ``(time, priority,
+sequence number, fn, arg)`` and processing it is the call ``fn(arg)``. The first three are
+SimPy's own (same order, same ties: events due at the same time run by priority, then in the
+order they were scheduled), so a run's order of events is exactly SimPy's. A SimPy event
+(``env.timeout``, ``env.process``, ``env.event().succeed()``, ``run(until=...)``) is scheduled as
+``fn = process_event``, which does what ``Environment.step`` does with it; the engine's timers
+name their callback directly, so a timer is one tuple on the queue: no event object, no
+callbacks list.
 
-``Proc`` runs a generator as SimPy's ``Process`` does (resumed by the callbacks of the events it
-waits on, ``interrupt`` throwing ``simpy.Interrupt`` from an URGENT event) without being an event
-itself, and without the two events SimPy adds to each process: nobody waits for a call to end,
-so no end-of-process event is scheduled; and the generator's first step runs at once, inside
-``Proc(...)``, where SimPy runs it from an ``Initialize`` event due at the same time (URGENT, so
-before anything else due then). What the engine does between the two is the rest of the step
-that placed the call (scheduling the campaign's next step): the call's first timer takes its
-sequence number before that step's, which orders them only if both fall due at the same
-instant. A ``Proc`` may yield a delay (a number: it sleeps that long) or a ``Wake``, the slotted
-event another part of the engine triggers with ``trigger``.
+``after(env, delay, fn, arg)`` calls ``fn(arg)`` after ``delay``.
 
-``run_until`` is ``env.run(until=...)`` with SimPy's ``Environment.step`` inlined: same order,
-same end (events at ``until`` itself are not run, ``env.now`` ends at ``until`` unless a
-``StopSimulation`` came first).
+``Proc`` runs a generator as SimPy's ``Process`` does (``interrupt`` throwing ``simpy.Interrupt``
+from an URGENT event) without being an event itself, and without the two events SimPy adds to
+each process: nobody waits for a call to end, so no end-of-process event is scheduled; and the
+generator's first step runs at once, inside ``Proc(...)``, where SimPy runs it from an
+``Initialize`` event due at the same time (URGENT, so before anything else due then). What the
+engine does between the two is the rest of the step that placed the call (scheduling the
+campaign's next step): the call's first timer takes its sequence number before that step's,
+which orders them only if both fall due at the same instant. A ``Proc`` yields a delay (a
+number: it sleeps that long) or a ``Wake``, which another part of the engine triggers with
+``trigger``.
 
-All this relies on SimPy's private ``env._queue``, ``env._now`` and ``env._eid`` (SimPy's own
-``Environment.schedule`` is one line over them), and on what ``Environment.step`` reads of an
-event: ``callbacks``, ``_ok``, ``_value``. pyproject.toml bounds simpy below 5 for this;
-tests/test_clock.py checks it against SimPy's own classes.
+``run_until`` is ``env.run(until=...)`` as a plain loop: same order, same end (events due at
+``until`` itself are not run, ``env.now`` ends at ``until`` unless a ``StopSimulation`` came
+first).
+
+All this relies on SimPy's private ``env._queue``, ``env._now`` and ``env._eid`` (SimPy's
+``Environment.schedule`` is one line over them) and on what ``Environment.step`` does with an
+event (``callbacks``, ``_ok``, ``_value``, ``_defused``). pyproject.toml bounds simpy below 5 for
+this; tests/test_clock.py checks it against SimPy's own classes.
 
 The engine's per-event code also reads the time as ``env._now``: ``env.now`` is a property, a
 Python call on every read, for the same attribute.
@@ -34,8 +40,9 @@ from __future__ import annotations
 
 from heapq import heappop, heappush
 
+import simpy
 from simpy import Interrupt
-from simpy.core import NORMAL, URGENT, StopSimulation
+from simpy.core import NORMAL, URGENT, EmptySchedule, StopSimulation
 
 NORMAL_PRIORITY = NORMAL
 """SimPy's priority of ordinary events (for code that pushes a timer itself, where a call to
@@ -45,23 +52,53 @@ PENDING = object()
 """A ``Wake``'s value until it is triggered."""
 
 
-class Timer:
-    """A timer already triggered (``_ok``), processed at its time: SimPy's ``Timeout`` less
-    what the engine never uses (its ``env``, ``_delay``, ``_defused``)."""
+def process_event(event) -> None:
+    """What SimPy's ``Environment.step`` does with a SimPy event it pops: run its callbacks
+    (a ``StopSimulation`` keeps the rest for a later run), then crash on a failure nobody
+    handled."""
+    callbacks, event.callbacks = event.callbacks, None
+    try:
+        for callback in callbacks:
+            callback(event)
+    except StopSimulation:
+        event.callbacks = callbacks[callbacks.index(callback) + 1:]
+        event.env.schedule(event, -1)
+        raise
+    if not event._ok and not hasattr(event, "_defused"):
+        exc = type(event._value)(*event._value.args)
+        exc.__cause__ = event._value
+        raise exc
 
-    __slots__ = ("callbacks", "_value")
-    _ok = True
+
+class Environment(simpy.Environment):
+    """SimPy's environment whose queue entries name the function to call (see the module)."""
+
+    def schedule(self, event, priority=NORMAL, delay=0) -> None:
+        heappush(self._queue, (self._now + delay, priority, next(self._eid), process_event, event))
+
+    def step(self) -> None:
+        try:
+            self._now, _, _, fn, arg = heappop(self._queue)
+        except IndexError:
+            raise EmptySchedule from None
+        fn(arg)
+
+
+def after(env: Environment, delay: float, fn, arg=None) -> None:
+    """Call ``fn(arg)`` after ``delay``."""
+    if delay < 0:
+        raise ValueError(f"Negative delay {delay}")
+    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), fn, arg))
 
 
 class Wake:
-    """An event a process waits on until another part of the engine triggers it (``trigger``),
-    to be processed at the time it is triggered: SimPy's ``env.event()`` less its checks."""
+    """What a ``Proc`` waits on until another part of the engine triggers it (``trigger``); it is
+    processed at the time it is triggered: SimPy's ``env.event()`` for one waiting process."""
 
-    __slots__ = ("callbacks", "_value")
-    _ok = True
+    __slots__ = ("proc", "_value")
 
     def __init__(self):
-        self.callbacks = []
+        self.proc = None
         self._value = PENDING
 
     @property
@@ -69,47 +106,32 @@ class Wake:
         return self._value is not PENDING
 
 
-def trigger(env, ev: Wake, value) -> None:
-    """SimPy's ``ev.succeed(value)``: ``ev`` is processed now, after what is already due now."""
-    ev._value = value
-    heappush(env._queue, (env._now, NORMAL, next(env._eid), ev))
+def trigger(env: Environment, wake: Wake, value) -> None:
+    """SimPy's ``succeed(value)``: the Proc waiting on ``wake`` resumes with ``value`` now, after
+    what is already due now."""
+    if wake.proc is None:
+        raise RuntimeError("trigger: no process waits on this Wake")
+    wake._value = value
+    heappush(env._queue, (env._now, NORMAL, next(env._eid), wake.proc._resume, wake))
 
 
-def after(env, delay: float, callback, value=None) -> None:
-    """Call ``callback(timer)`` after ``delay`` (``timer._value`` is ``value``)."""
-    if delay < 0:
-        raise ValueError(f"Negative delay {delay}")
-    t = Timer()
-    t.callbacks = [callback]
-    t._value = value
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), t))
-
-
-def sleep(env, delay: float) -> Timer:
-    """A timer for a SimPy process to yield: it resumes after ``delay``."""
-    if delay < 0:
-        raise ValueError(f"Negative delay {delay}")
-    t = Timer()
-    t.callbacks = []
-    t._value = None
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), t))
-    return t
-
-
-_START = Timer()
-_START._value = None  # what a Proc's first step is sent: None, as SimPy's Initialize sends
+_START = Wake()
+_START._value = None  # what a Proc's first step is sent (as SimPy's Initialize sends None)
 
 
 class Proc:
-    """A generator run as a SimPy process, without SimPy's ``Process`` event (see the module)."""
+    """A generator run as a SimPy process, without SimPy's ``Process`` event (see the module).
+
+    ``target`` is what it waits on: the sequence number of its sleep's queue entry, or a Wake;
+    a queue entry that is no longer its target (an interrupt came first) resumes nothing."""
 
     __slots__ = ("env", "_send", "_throw", "target")
 
-    def __init__(self, env, generator):
+    def __init__(self, env: Environment, generator):
         self.env = env
         self._send = generator.send
         self._throw = generator.throw
-        self.target = None
+        self.target = _START
         self._resume(_START)  # the first step, at once (see the module)
 
     @property
@@ -117,35 +139,39 @@ class Proc:
         """True until the generator returns."""
         return self._send is not None
 
-    def _resume(self, ev) -> None:
-        """Send ``ev``'s value to the generator and wait on what it yields. The wait is inlined
-        here (``_wait`` is the same, for the rare interrupt): this runs once per event of a call."""
+    def _resume(self, token) -> None:
+        """A wait ended (``token``: the sleep's sequence number or the Wake): send its value to the
+        generator and wait on what it yields. The wait is inlined here (``_wait`` is the same,
+        for the rare interrupt): this runs once per event of a call."""
+        if token is not self.target:
+            return  # an interrupt ended this wait
         try:
-            nxt = self._send(ev._value)
+            nxt = self._send(None if type(token) is int else token._value)
         except StopIteration:
             self._send = self._throw = self.target = None
             return
-        if nxt.__class__ is Wake:
-            nxt.callbacks.append(self._resume)
+        if type(nxt) is Wake:
+            nxt.proc = self
             self.target = nxt
             return
         if nxt < 0:
             raise ValueError(f"Negative delay {nxt}")
         env = self.env
-        t = Timer()
-        t.callbacks = [self._resume]
-        t._value = None
-        heappush(env._queue, (env._now + nxt, NORMAL, next(env._eid), t))
-        self.target = t
+        eid = next(env._eid)
+        heappush(env._queue, (env._now + nxt, NORMAL, eid, self._resume, eid))
+        self.target = eid
 
     def _wait(self, nxt) -> None:
-        if nxt.__class__ is Wake:
-            nxt.callbacks.append(self._resume)
+        if type(nxt) is Wake:
+            nxt.proc = self
             self.target = nxt
-        else:
-            t = sleep(self.env, nxt)
-            t.callbacks.append(self._resume)
-            self.target = t
+            return
+        if nxt < 0:
+            raise ValueError(f"Negative delay {nxt}")
+        env = self.env
+        eid = next(env._eid)
+        heappush(env._queue, (env._now + nxt, NORMAL, eid, self._resume, eid))
+        self.target = eid
 
     def interrupt(self, cause=None) -> None:
         """SimPy's ``Process.interrupt``: an URGENT event now throws ``simpy.Interrupt(cause)``
@@ -153,25 +179,22 @@ class Proc:
         if self._send is None:
             raise RuntimeError(f"{self} has terminated and cannot be interrupted.")
         env = self.env
-        t = Timer()
-        t.callbacks = [self._interrupt]
-        t._value = cause
-        heappush(env._queue, (env._now, URGENT, next(env._eid), t))
+        heappush(env._queue, (env._now, URGENT, next(env._eid), self._interrupt, cause))
 
-    def _interrupt(self, ev) -> None:
+    def _interrupt(self, cause) -> None:
         if self._send is None:
             return  # ended meanwhile (as SimPy ignores an interrupt of a dead process)
-        self.target.callbacks.remove(self._resume)
+        self.target = None  # what it waited on resumes nothing now
         try:
-            nxt = self._throw(Interrupt(ev._value))
+            nxt = self._throw(Interrupt(cause))
         except StopIteration:
             self._send = self._throw = self.target = None
             return
         self._wait(nxt)
 
 
-def run_until(env, until: float) -> None:
-    """``env.run(until=until)`` with ``Environment.step`` inlined (one Python call less per event).
+def run_until(env: Environment, until: float) -> None:
+    """``env.run(until=until)`` as a plain loop over the queue (one Python call less per event).
 
     SimPy's run schedules an URGENT event at ``until`` that stops it, so events due at ``until``
     are not run and ``env.now`` ends at ``until``; this loop stops before the first event due at
@@ -183,14 +206,8 @@ def run_until(env, until: float) -> None:
     pop = heappop
     try:
         while queue and queue[0][0] < until:
-            env._now, _, _, event = pop(queue)
-            callbacks, event.callbacks = event.callbacks, None
-            for callback in callbacks:
-                callback(event)
-            if not event._ok and not hasattr(event, "_defused"):
-                exc = type(event._value)(*event._value.args)
-                exc.__cause__ = event._value
-                raise exc
+            env._now, _, _, fn, arg = pop(queue)
+            fn(arg)
     except StopSimulation:
         return
     env._now = until

@@ -12,7 +12,7 @@ from bisect import bisect_left, insort
 from heapq import heappush
 from typing import TYPE_CHECKING
 
-from sim.engine.clock import NORMAL_PRIORITY, Timer, after, trigger
+from sim.engine.clock import NORMAL_PRIORITY, after, trigger
 from sim.engine.resources import AVAILABLE, OFFLINE, RINGING, Agent, Call, Queue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,7 +97,4 @@ def queue_step(sim: "Simulation", q: Queue, _timer=None) -> None:
         trigger(env, cc.wake, agent)
         delay = sim.timers.queue_step
     # sim.engine.clock.after, inlined: this runs once per step
-    t = Timer()
-    t.callbacks = [q.step]
-    t._value = None
-    heappush(env._queue, (env._now + delay, NORMAL_PRIORITY, next(env._eid), t))
+    heappush(env._queue, (env._now + delay, NORMAL_PRIORITY, next(env._eid), q.step, None))

@@ -21,7 +21,7 @@ from sim.engine import call as call_mod
 from sim.engine import campaign as campaign_mod
 from sim.engine import pacing as pacing_mod
 from sim.engine import queue as queue_mod
-from sim.engine.clock import run_until, trigger
+from sim.engine.clock import Environment, run_until, trigger
 from sim.engine.inbound import build_inbound
 from sim.engine.records import INBOUND_COLUMNS, RunRecords
 from sim.engine.waitflow import compile_wait_flow, wait_flow_end
@@ -306,7 +306,7 @@ class Simulation:
         self.scenario = scenario
         self.service_level = service_level
         self.replication = replication
-        self.env = simpy.Environment()
+        self.env = Environment()  # SimPy's, with leaner queue entries (sim.engine.clock)
         self.horizon = float(horizon if horizon is not None else scenario.horizon)
         self.warmup = scenario.warmup
         sem = scenario.semantics()
@@ -396,11 +396,8 @@ class Simulation:
     def _at(self, when: float, fn, *args) -> None:
         self.env.timeout(when).callbacks.append(lambda _ev: fn(*args))
 
-    def queue_deadline(self, ev) -> None:
+    def queue_deadline(self, cc) -> None:
         """A waiting caller's deadline (patience, wait_timeout, call limit): leave the queue."""
-        # ev is a processed Timeout whose value is the call; its public ``value`` property would
-        # check for PENDING first, on a path run once per queued call.
-        cc = ev._value
         if cc.in_queue:
             queue_mod.leave(cc.queue, cc)
             trigger(self.env, cc.wake, None)
