@@ -62,19 +62,21 @@ def replication_metrics(rec: RunRecords, cols: dict[str, np.ndarray] | None = No
     dialled = inwin(t_dial)
     dials = int(dialled.sum())
     human = (cols["outcome"] == HUMAN) & inwin(t_answer)
-    # abandoned live answers, plain and on the regulators' clock, each with its cause
+    # abandoned live answers, plain and on the regulators' clock, each with its cause; classified
+    # on the live answers' rows only (``h``, in row order): no other row can be abandoned
+    h = np.flatnonzero(human)
+    queue_exit = cols["queue_exit"][h]
     ab = classify(
-        t_answer=t_answer, t_queue=t_queue, t_agent_ring=cols["t_agent_ring"], t_agent_answer=t_agent_answer,
-        t_hangup=t_hangup, t_ring_missed=cols["t_ring_missed"], amd_hangup=cols["amd_hangup"] & human,
-        wait_timeout_exit=cols["queue_exit"] == QueueExit.WAIT_TIMEOUT, human=human, window_end=w1,
-        wait_flow_exit=np.isin(cols["queue_exit"], WAIT_FLOW_EXITS),
+        t_answer=t_answer[h], t_queue=t_queue[h], t_agent_ring=cols["t_agent_ring"][h],
+        t_agent_answer=t_agent_answer[h], t_hangup=t_hangup[h], t_ring_missed=cols["t_ring_missed"][h],
+        amd_hangup=cols["amd_hangup"][h], wait_timeout_exit=queue_exit == QueueExit.WAIT_TIMEOUT,
+        human=np.ones(len(h), bool), window_end=w1, wait_flow_exit=np.isin(queue_exit, WAIT_FLOW_EXITS),
         clock=rec.regulatory_clock, allowed=allowed,
     )
     connected, ended_unconnected, in_progress = ab["connected"], ab["abandoned"], ab["in_progress"]
     n_conn, n_aband = int(connected.sum()), int(ended_unconnected.sum())
     reg_known = int(ab["regulatory_known"].sum())
     reg_aband = int(ab["regulatory"].sum())
-    wait = t_agent_answer - t_queue
 
     # conversations are with people; an agent put through to an answering machine spends the
     # time all the same (it is in talk time and occupancy) but holds no conversation
@@ -92,7 +94,7 @@ def replication_metrics(rec: RunRecords, cols: dict[str, np.ndarray] | None = No
     staffed = rec.staffed
     idle_spells = by_call & (spell_e >= w0) & (spell_e < w1)
 
-    human_waits = wait[connected]
+    human_waits = (t_agent_answer[h] - t_queue[h])[connected]
     started, camp_end = rec.campaign_started, rec.campaign_end_time
     ended_all = bool(started.any()) and not np.isnan(camp_end[started]).any()
     total_targets = int(rec.campaign_targets.sum())
@@ -106,11 +108,7 @@ def replication_metrics(rec: RunRecords, cols: dict[str, np.ndarray] | None = No
     no_answer = (cols["outcome"] == NO_ANSWER) & dialled & ~np.isnan(t_hangup)
     short_ring = int((no_answer & (t_hangup - t_dial < 15.0)).sum())
     key = cols["campaign"].astype(np.int64) * (1 << 40) + cols["target"]
-    order = np.lexsort((t_dial, key))
-    next_dial = np.full(len(t_dial), np.nan)
-    same = key[order[1:]] == key[order[:-1]]
-    next_dial[order[:-1][same]] = t_dial[order[1:][same]]
-    redials = int((ended_unconnected & (next_dial - t_hangup <= 72 * 3600.0)).sum())
+    redials = _redials_within(key, t_dial, t_hangup, h[ended_unconnected], 72 * 3600.0)
 
     m = {
         "occupancy": _share(staffed - avail_time, staffed),
@@ -145,6 +143,30 @@ def replication_metrics(rec: RunRecords, cols: dict[str, np.ndarray] | None = No
     }
     m.update(queueing_metrics(rec, cols, human, inwin))
     return m
+
+
+def _sorted(a: np.ndarray) -> bool:
+    return len(a) < 2 or bool((a[1:] >= a[:-1]).all())
+
+
+def _redials_within(key: np.ndarray, t_dial: np.ndarray, t_hangup: np.ndarray, rows: np.ndarray,
+                    seconds: float) -> int:
+    """How many of the calls ``rows`` have their target (``key``: campaign and target) dialled
+    again within ``seconds`` of their hang-up: the next dial of the same key, by dial time (then
+    row). Only the dials of the keys of ``rows`` are sorted, which gives each of them the same
+    next dial as sorting every call would."""
+    keys = np.unique(key[rows])
+    if not len(keys):
+        return 0
+    pos = np.minimum(np.searchsorted(keys, key), len(keys) - 1)
+    sel = np.flatnonzero(keys[pos] == key)  # every dial of those keys, in row order
+    k, t = key[sel], t_dial[sel]
+    order = np.lexsort((t, k))
+    next_dial = np.full(len(sel), np.nan)
+    same = k[order[1:]] == k[order[:-1]]
+    next_dial[order[:-1][same]] = t[order[1:][same]]
+    counted = np.isin(sel, rows, assume_unique=True)
+    return int((counted & (next_dial - t_hangup[sel] <= seconds)).sum())
 
 
 def threshold_name(seconds: float, prefix: str = "p_within_") -> str:
@@ -237,8 +259,8 @@ def queueing_metrics(rec: RunRecords, cols, human, inwin) -> dict[str, float]:
 def _time_in_state(start: np.ndarray, end: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """For spans [start, end), the total span time before each edge: F(x) = sum(min(x, end) -
     start over spans with start < x). Differences of F over a bin give the time spent in it."""
-    start = np.sort(start)
-    end = np.sort(end)
+    start = start if _sorted(start) else np.sort(start)  # the dials come in order: no sort to do
+    end = end if _sorted(end) else np.sort(end)
     cs = np.concatenate(([0.0], np.cumsum(start)))
     ce = np.concatenate(([0.0], np.cumsum(end)))
     ks = np.searchsorted(start, edges, side="left")
@@ -260,8 +282,12 @@ def timeseries(rec: RunRecords, cols: dict[str, np.ndarray] | None = None) -> di
     width = np.diff(edges)
 
     def count(times: np.ndarray) -> np.ndarray:
+        # np.histogram's bins (each [left, right), the last one [left, right], times outside
+        # none), found by a binary search of the edges for each time rather than a sort of the times
         times = times[~np.isnan(times)]
-        return np.histogram(times, bins=edges)[0]
+        b = np.searchsorted(edges, times, side="right") - 1
+        b[times == edges[-1]] = n_bins - 1
+        return np.bincount(b[(b >= 0) & (b < n_bins)], minlength=n_bins)
 
     def level(start: np.ndarray, end: np.ndarray) -> np.ndarray:
         end = np.where(np.isnan(end), end_time, end)
