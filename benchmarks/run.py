@@ -4,6 +4,7 @@ timeouts, for three sizes of scenario; plus the speed-up of a 2-worker sweep.
     python benchmarks/run.py                 # table
     python benchmarks/run.py --json out.json # and the figures as JSON, to compare commits
     python benchmarks/run.py --sizes small,medium --repeat 3
+    python benchmarks/run.py --markdown benchmarks/last.json   # the table README.md shows
 
 Each size runs in a fresh subprocess (so peak memory is that size's own) and measures, in the
 same process, how many bare ``env.timeout`` events SimPy runs per second; the cost per dial is
@@ -115,15 +116,41 @@ def parallel(reps: int = 8) -> dict:
             "speedup": round(times[1] / times[2], 2), "cpus": os.cpu_count()}
 
 
+def markdown_table(doc: dict) -> str:
+    """The figures of a benchmark JSON (``--json``) as the Markdown table README.md and
+    docs/performance.md carry (``--markdown FILE`` prints it; tests/test_docs.py checks both pages)."""
+    names = {"small": "small", "medium": "medium", "large": "large (5 campaigns)"}
+    rows = ["| size | agents | targets | dial attempts | wall s | dials/s | peak MB | cost per dial (bare timeouts) |",
+            "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for name, s in doc["sizes"].items():
+        rows.append(f"| {names.get(name, name)} | {s['agents']:,} | {s['targets']:,} | {s['dials']:,} | {s['wall_s']:.2f} | "
+                    f"{s['dials_per_s']:,.0f} | {s['peak_mem_mb']:.0f} | {s['cost_per_dial_in_timeouts']:.1f} |")
+    sizes = doc["sizes"]
+    if "small" in sizes and "large" in sizes:
+        sm, lg = sizes["small"], sizes["large"]
+        ratio = (lg["wall_s"] / lg["dials"]) / (sm["wall_s"] / sm["dials"])
+        rows.append("")
+        rows.append(f"Wall time per dial, large over small: x{ratio:.2f}.")
+    if "parallel" in doc:
+        p = doc["parallel"]
+        rows.append(f"A sweep of {p['runs']} medium runs: {p['serial_s']:.1f} s serially, {p['two_workers_s']:.1f} s on "
+                    f"2 worker processes (x{p['speedup']:.2f}).")
+    return "\n".join(rows) + "\n"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="small,medium,large")
     ap.add_argument("--repeat", type=int, default=2, help="runs per size; the fastest counts")
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--no-parallel", action="store_true")
+    ap.add_argument("--markdown", metavar="JSON", help="print the Markdown table of a benchmark JSON (e.g. benchmarks/last.json) and exit")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--parallel-child", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.markdown:
+        print(markdown_table(json.loads(Path(args.markdown).read_text())), end="")
+        return 0
     if args.parallel_child:
         print(parallel_child(args.parallel_child, args.repeat))
         return 0

@@ -100,3 +100,21 @@ def test_glossary_defines_the_terms_users_meet():
     for term in ("service level", "answered within x seconds", "campaigncall", "outplan", "outdial", "dial level",
                  "occupancy", "2-second rule"):
         assert term in text, term
+
+
+def _speed_table() -> str:
+    import importlib.util
+    import json
+
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "benchmarks" / "run.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod.markdown_table(json.loads((ROOT / "benchmarks" / "last.json").read_text(encoding="utf-8")))
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/performance.md"])
+def test_speed_tables_show_benchmarks_last_json(page):
+    """README.md and docs/performance.md show the figures of benchmarks/last.json: new figures
+    without the pages (or the reverse) fail here; regenerate the table with
+    ``python benchmarks/run.py --markdown benchmarks/last.json``."""
+    assert _speed_table() in (ROOT / page).read_text(encoding="utf-8")
