@@ -45,7 +45,7 @@ def html_table(result: Any) -> str:
     """The ``run`` table as HTML: a row per service level, each headline metric as mean ± half-width
     of its 95 % interval, rates in percent; the verdict first when there is one."""
     from sim import registry
-    from sim.format import summary_interval
+    from sim.format import CUT_NOTE, summary_interval
 
     parts = [_verdict_html(result)]
     for si, scn in enumerate(result.scenarios):
@@ -53,15 +53,19 @@ def html_table(result: Any) -> str:
         rules = registry.regulatory(scn)
         reps = max((t.replication for t in result.tasks if t.scenario == si), default=-1) + 1
         head = "".join(f"<th>{html.escape(m.heading(rules))}</th>" for m in registry.TABLE)
-        rows = []
+        rows, cut = [], False
         for sl, ms in summary.items():
-            cells = "".join(f"<td>{html.escape(summary_interval(ms[m.name], spec=f'.{m.digits}f', scale=m.scale))}</td>"
-                            for m in registry.TABLE)
+            texts = [summary_interval(ms[m.name], spec=f".{m.digits}f", scale=m.scale, bounds=m.bounds)
+                     for m in registry.TABLE]
+            cut = cut or any("[" in t for t in texts)
+            cells = "".join(f"<td>{html.escape(t)}</td>" for t in texts)
             rows.append(f"<tr><th>{sl}</th>{cells}</tr>")
         parts.append(f"<p><b>{html.escape(scn.name)}</b>: {reps} replications per service level, seed {scn.seed}, "
                      f"engine profile {html.escape(scn.engine.profile)}; mean ± half-width of the 95 % interval, "
                      "rates in percent (<code>.summary</code> and <code>.table()</code> hold fractions)</p>")
         parts.append(f"<table><thead><tr><th>SL</th>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+        if cut:
+            parts.append(f"<p>{html.escape(CUT_NOTE)}</p>")
         parts += [f"<p>{html.escape(note)}</p>" for note in registry.footnotes(registry.TABLE, rules)]
     failed = len(result.failures)
     if failed:

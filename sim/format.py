@@ -17,21 +17,46 @@ def number(x: Any) -> Optional[float]:
     return None if math.isnan(v) else v
 
 
+RATE_BOUNDS = (0.0, 1.0)
+"""Where a rate (a share from 0 to 1) lives: the bounds its interval is shown within."""
+CUT_NOTE = "mean [low, high]: a rate's 95 % interval cut at 0 % or 100 % (the JSON and CSV keep its raw ends)"
+"""Said with a table of mean ± half-width when a cell shows an interval cut by ``bounds`` instead."""
+
+
+def clip(low: Any, high: Any, bounds: Optional[tuple[float, float]] = None) -> tuple[Optional[float], Optional[float]]:
+    """An interval's ends as shown: each a float (None when undefined), cut to ``bounds``
+    (``(lo, hi)``, as ``sim.registry.Metric.bounds`` gives them; None: unchanged). A rate's
+    Student-t interval can reach below 0 or above 1 (few replications, a rate near 0): the
+    tables, texts and plots show it cut to [0, 1]; the JSON and CSV keep the raw ends. The one
+    place that cuts them."""
+    lo, hi = number(low), number(high)
+    if bounds is not None:
+        b0, b1 = bounds
+        lo = None if lo is None else min(max(lo, b0), b1)
+        hi = None if hi is None else min(max(hi, b0), b1)
+    return lo, hi
+
+
 def interval(mean: Any, low: Any = None, high: Any = None, *, n: Optional[int] = None, spec: str = ".1f",
              scale: float = 1.0, sep: str = " ±", brackets: bool = False, signed: bool = False,
-             missing: str = "-") -> str:
+             missing: str = "-", bounds: Optional[tuple[float, float]] = None) -> str:
     """A mean and its interval as text: ``12.3 ±0.4`` (``sep`` before the half-width), or with
     ``brackets`` ``12.3 [11.9, 12.7]``; values times ``scale`` (100 for a percentage), each
     formatted with ``spec``; ``signed`` puts a sign on the mean. ``missing`` when the mean is
-    undefined or ``n`` is 0; the mean alone when ``n`` is below 2 or an end is undefined."""
+    undefined or ``n`` is 0; the mean alone when ``n`` is below 2 or an end is undefined.
+
+    ``bounds`` (unscaled, e.g. ``RATE_BOUNDS`` for a rate) cuts the ends with ``clip``; an
+    interval cut that way is no longer mean ± half-width, so it is shown by its ends,
+    ``0.4 [0.0, 1.3]``, even without ``brackets``."""
     m = number(mean)
     if m is None or n == 0:
         return missing
     text = format(m * scale, ("+" if signed else "") + spec)
-    lo, hi = number(low), number(high)
+    raw = number(low), number(high)
+    lo, hi = clip(*raw, bounds)
     if (n is not None and n < 2) or lo is None or hi is None:
         return text
-    if brackets:
+    if brackets or (lo, hi) != raw:
         return f"{text} [{format(lo * scale, spec)}, {format(hi * scale, spec)}]"
     return f"{text}{sep}{format((hi - lo) / 2 * scale, spec)}"
 

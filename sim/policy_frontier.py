@@ -525,7 +525,10 @@ def report_html(result: FrontierResult, png: bytes, scenario=None) -> str:
     import base64
     from html import escape
 
+    from sim.format import clip
     from sim.report import CSS, scenario_brief
+
+    bounds = registry.get(result.metric).bounds  # the upper bound shown within [0, 1], as everywhere
 
     def pct(x):
         return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x * 100:.2f} %"
@@ -540,7 +543,7 @@ def report_html(result: FrontierResult, png: bytes, scenario=None) -> str:
                 and not math.isnan(r["throughput_per_hour"]):
             cells = (f"<td>{r['throughput_per_hour']:.1f} [{r['throughput_per_hour_ci_low']:.1f}, "
                      f"{r['throughput_per_hour_ci_high']:.1f}]</td><td>{pct(r['occupancy'])}</td>"
-                     f"<td>{pct(r[result.metric])} (≤ {pct(r[result.metric + '_ci_high'])})</td>"
+                     f"<td>{pct(r[result.metric])} (≤ {pct(clip(None, r[result.metric + '_ci_high'], bounds)[1])})</td>"
                      f"<td>{(r.get('vs_voipbin') or 0) * 100:+.1f} %</td>")
         else:
             cells = "<td colspan='4' class='l'>no knob value tried qualifies</td>"

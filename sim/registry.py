@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
+from sim.format import RATE_BOUNDS
+
 Better = Literal["higher", "lower"] | None
 
 CAUSES = ("actions_before_queue", "queue_no_agent", "agent_ringing", "stranded", "amd_hangup", "wait_timeout",
@@ -82,6 +84,12 @@ class Metric:
     @property
     def scale(self) -> float:
         return 100.0 if self.percent else 1.0
+
+    @property
+    def bounds(self) -> tuple[float, float] | None:
+        """Where its values live, for showing intervals (``sim.format.clip``): [0, 1] for a rate
+        (its Student-t interval may reach beyond; the JSON and CSV keep the raw ends), else None."""
+        return RATE_BOUNDS if self.percent else None
 
     def title(self, rules: "Regulatory | float | None" = None) -> str:
         """Its label with the scenario's clock filled in (``rules``: ``regulatory()``; a number is a
@@ -423,7 +431,10 @@ _TABLE_INTRO = """\
 One row per service level (`SL`), each metric as mean ± half-width of its 95 % interval over the
 replications. A dash (`-`) means the metric is undefined in every replication (no person answered,
 so there is no abandon rate; the campaign never stopped, so there is no end time); a value
-without `±` had one replication where it was defined.
+without `±` had one replication where it was defined. A rate whose interval reaches below 0 % or
+above 100 % (few replications, a rate near 0) is shown as mean [low, high] with its ends cut there,
+`0.37 [0.00, 1.30]`, and a line under the table says so; the JSON and CSV keep the raw ends
+([docs/results.md](results.md)).
 """
 
 

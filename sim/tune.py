@@ -40,6 +40,7 @@ from typing import Callable, Iterable, Optional
 
 import numpy as np
 
+from sim import registry
 from sim.format import summary_interval
 from sim.metrics import METRICS
 from sim.stats import paired_difference, summarize
@@ -289,7 +290,7 @@ class _Search:
     def describe(self, sl: int) -> str:
         c = self.levels[sl].summary(self.metric)
         o = self.levels[sl].summary(self.objective)
-        return (f"{self.metric} {_fmt(c)}, {self.objective} {_fmt(o)}: {self.status(sl)}")
+        return (f"{self.metric} {_fmt(c, self.metric)}, {self.objective} {_fmt(o, self.objective)}: {self.status(sl)}")
 
     def same_runs(self, a: int, b: int) -> bool:
         la, lb = self.levels[a], self.levels[b]
@@ -442,12 +443,12 @@ class _Search:
         bits = []
         if c["ci_high"] > self.limit:
             side = "interval above" if c["ci_low"] > self.limit else "upper bound above"
-            bits.append(f"{self.metric} {_fmt(c)}: 95 % {side} the limit {self.limit:g}")
+            bits.append(f"{self.metric} {_fmt(c, self.metric)}: 95 % {side} the limit {self.limit:g}")
         if self.min_occ is not None:
             o = lv.summary("occupancy")
             if o["ci_low"] < self.min_occ:
                 side = "interval below" if o["ci_high"] < self.min_occ else "lower bound below"
-                bits.append(f"occupancy {_fmt(o)}: 95 % {side} the minimum {self.min_occ:g}")
+                bits.append(f"occupancy {_fmt(o, 'occupancy')}: 95 % {side} the minimum {self.min_occ:g}")
         if st == UNCLEAR:
             bits.append(f"not decided after {lv.n} replications")
         if st == FEASIBLE and chosen is not None and self.same_runs(chosen, sl):
@@ -456,8 +457,8 @@ class _Search:
         elif st == FEASIBLE and chosen is not None:
             d = self.diff(chosen, sl, self.objective)
             verdict = "lower" if self.significantly_lower(chosen, sl, self.objective) else "not higher"
-            bits.append(f"{self.objective} {verdict}: {_fmt(lv.summary(self.objective))} vs "
-                        f"{_fmt(self.levels[chosen].summary(self.objective))} at {chosen} "
+            bits.append(f"{self.objective} {verdict}: {_fmt(lv.summary(self.objective), self.objective)} vs "
+                        f"{_fmt(self.levels[chosen].summary(self.objective), self.objective)} at {chosen} "
                         f"(paired difference {_fmt(d, signed=True)})")
         return "; ".join(bits)
 
@@ -491,8 +492,10 @@ def _lower_verdict(s: dict, minimum: float) -> str:
     return UNCLEAR
 
 
-def _fmt(s: dict, signed: bool = False) -> str:
-    return summary_interval(s, spec=".4g", signed=signed, brackets=True, missing="undefined")
+def _fmt(s: dict, metric: Optional[str] = None, signed: bool = False) -> str:
+    """Mean [95 % interval]; a rate's (``metric`` named) cut to [0, 1], a difference's (``signed``) not."""
+    bounds = registry.get(metric).bounds if metric is not None and not signed else None
+    return summary_interval(s, spec=".4g", signed=signed, brackets=True, missing="undefined", bounds=bounds)
 
 
 def simulator(scenario, *, workers: int = 1, executor: Optional[str] = None, scheduler: Optional[str] = None,

@@ -16,7 +16,9 @@ from __future__ import annotations
 import math
 from typing import Any, Optional
 
+from sim import registry
 from sim.abandons import CAUSES, cause_columns
+from sim.format import clip
 
 CONSTRAINT_METRICS = ("abandon_rate_regulatory", "abandon_rate")
 OBJECTIVES = ("throughput_per_hour", "occupancy")
@@ -190,7 +192,6 @@ def _causes(stats: dict[str, dict], metric: str) -> tuple[dict[str, float], dict
 def verdict_from_document(summary, doc: dict, **options: Any) -> dict[str, Any]:
     """The verdict from a results folder's tables: the scenario as its resolved document (validated
     again for the reason's details; if it no longer validates, judged on the figures alone)."""
-    from sim import registry
     from sim.scenario.schema import Scenario
 
     try:
@@ -226,12 +227,13 @@ class _Context:
         pct = metric != "throughput_per_hour"
         text = _num(s["mean"], pct)
         if s["n"] >= 2 and not _nan(s["ci_low"]):
+            lo, hi = _shown(metric, s)
             if bound == "upper":
-                text += f" (upper 95 % bound {_num(s['ci_high'], pct)})"
+                text += f" (upper 95 % bound {_num(hi, pct)})"
             elif bound == "lower":
-                text += f" (lower 95 % bound {_num(s['ci_low'], pct)})"
+                text += f" (lower 95 % bound {_num(lo, pct)})"
             else:
-                text += f" [{_num(s['ci_low'], pct, unit=False)}, {_num(s['ci_high'], pct, unit=False)}]"
+                text += f" [{_num(lo, pct, unit=False)}, {_num(hi, pct, unit=False)}]"
         return text
 
     def status(self, sl: int) -> str:
@@ -247,8 +249,9 @@ class _Context:
         if c != FEASIBLE:
             word = "is above" if c == INFEASIBLE else "straddles"
             s = self.levels[sl][self.metric]
+            lo, hi = _shown(self.metric, s)
             return (f"its {_NAMES[self.metric]} is {_num(s['mean'], True)}, and the 95 % interval "
-                    f"[{_num(s['ci_low'], True)}, {_num(s['ci_high'], True)}] {word} the {_cap(self.limit)} cap")
+                    f"[{_num(lo, True)}, {_num(hi, True)}] {word} the {_cap(self.limit)} cap")
         o = self.levels[sl].get("occupancy")
         return (f"its occupancy {self.fig(sl, 'occupancy', 'upper')} does not reach the minimum of "
                 f"{_num(self.min_occ, True)}" if o is not None else "its occupancy is unknown")
@@ -486,6 +489,12 @@ def _num(x: Optional[float], pct: bool, unit: bool = True, digits: Optional[int]
         d = digits if digits is not None else (2 if 0 < abs(v) < 1 else 1)
         return f"{v:.{d}f}" + (" %" if unit else "")
     return f"{x:.1f}"
+
+
+def _shown(metric: str, s: dict) -> tuple[Optional[float], Optional[float]]:
+    """The ends of ``s``'s interval as the text shows them: a rate's cut to [0, 1] (``sim.format.clip``).
+    Only the words: the verdict is judged, and written to the JSON, on the raw ends."""
+    return clip(s["ci_low"], s["ci_high"], registry.get(metric).bounds)
 
 
 def _cap(x: float) -> str:

@@ -39,3 +39,22 @@ def test_duration_and_slug():
 def test_jsonable():
     doc = jsonable({"a": np.float64(1.5), "b": [math.nan, np.int64(3)], "c": (math.inf,)})
     assert json.dumps(doc, allow_nan=False) == '{"a": 1.5, "b": [null, 3], "c": [null]}'
+
+
+def test_a_rate_s_interval_is_shown_cut_to_0_and_1_and_only_when_asked():
+    """A rate of 0.5 % with a t-interval of [-1.3 %, 2.3 %] (two replications): shown with the
+    rate's bounds as 0.50 [0.00, 2.30], by its ends since ± can no longer say it; without bounds
+    (a count, a difference) the raw ± form. An interval inside [0, 1] keeps its ± form."""
+    from sim.format import RATE_BOUNDS, clip
+
+    assert clip(-0.013, 0.023, RATE_BOUNDS) == (0.0, 0.023)
+    assert clip(0.97, 1.04, RATE_BOUNDS) == (0.97, 1.0)
+    assert clip(-0.013, 1.2, None) == (-0.013, 1.2)
+    assert clip(math.nan, 0.5, RATE_BOUNDS) == (None, 0.5)
+    kw = dict(spec=".2f", scale=100.0)
+    assert interval(0.005, -0.013, 0.023, **kw) == "0.50 ±1.80"
+    assert interval(0.005, -0.013, 0.023, **kw, bounds=RATE_BOUNDS) == "0.50 [0.00, 2.30]"
+    assert interval(0.99, 0.97, 1.01, **kw, bounds=RATE_BOUNDS) == "99.00 [97.00, 100.00]"
+    assert interval(0.005, -0.013, 0.023, **kw, brackets=True, bounds=RATE_BOUNDS) == "0.50 [0.00, 2.30]"
+    assert interval(0.1234, 0.12, 0.1268, **kw, bounds=RATE_BOUNDS) == "12.34 ±0.34"
+    assert interval(0.005, -0.013, 0.023, n=1, **kw, bounds=RATE_BOUNDS) == "0.50"

@@ -111,3 +111,31 @@ def test_load_scenario_takes_overrides_as_python_gives_them():
     strings = sim.load_scenario(DEFAULT, ["agents.0.count=30", "horizon=2h"])
     assert nested.agents[0].count == dotted.agents[0].count == strings.agents[0].count == 30
     assert nested.horizon == dotted.horizon == strings.horizon == 7200
+
+
+def test_the_run_table_and_the_rich_display_cut_a_rate_s_interval_at_0_and_1():
+    """Two 20-minute replications of the golden scenario at SL 100: some rates' t-intervals reach
+    below 0 % or above 100 % (the summary keeps them raw). The run table and the notebook's
+    display show every rate within [0, 100] (such a cell as mean [low, high]) and say so."""
+    import re
+
+    from sim import registry
+    from sim.cli.run import result_table
+
+    result = sim.run(sim.load_scenario(ROOT / "tests" / "data" / "golden_scenario.yaml"), horizon="20m",
+                     service_levels=[100], replications=2)
+    s = result.summary.set_index("metric")
+    rates = [m for m in registry.TABLE if m.percent]
+    beyond = [m for m in rates if s.loc[m.name, "ci_low"] < 0 or s.loc[m.name, "ci_high"] > 1]
+    assert beyond, "the test needs a rate whose raw interval leaves [0, 1]"
+    text = result_table(result)
+    row = next(line for line in text.splitlines() if line.lstrip().startswith("100 "))
+    assert not re.search(r"-\d", row) and "[0.00, " in row, row
+    assert "a rate's 95 % interval cut at 0 % or 100 % (the JSON and CSV keep its raw ends)" in text
+    html = result._repr_html_()
+    cells = re.findall(r"<td>([^<]*)</td>", html)
+    assert len(cells) == len(registry.TABLE) and not any(re.search(r"-\d", c) for c in cells), cells
+    for m in beyond:
+        lo, hi = max(s.loc[m.name, "ci_low"], 0.0), min(s.loc[m.name, "ci_high"], 1.0)
+        shown = f"[{lo * 100:.{m.digits}f}, {hi * 100:.{m.digits}f}]"
+        assert shown in cells[registry.TABLE.index(m)] and shown in row, (m.name, shown, row)

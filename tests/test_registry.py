@@ -158,3 +158,12 @@ def test_commands_are_the_listed_modules_in_order():
     assert {"frontier", "import", "fit"} <= set(names)
     for module, p in zip(cli.COMMANDS, sub.choices.values()):
         assert p.get_default("func") is module.handle
+
+
+def test_rates_and_only_rates_have_bounds_for_showing_their_intervals():
+    """Every percent metric (a share from 0 to 1, a scenario's own included) is shown within
+    [0, 1]; counts, times and throughputs are not cut."""
+    assert all(m.bounds == (0.0, 1.0) for m in registry.REGISTRY if m.percent)
+    assert all(m.bounds is None for m in registry.REGISTRY if not m.percent)
+    assert registry.get("p_within_45s").bounds == (0.0, 1.0) == registry.get("occupancy.team").bounds
+    assert registry.get("throughput_per_hour").bounds is None and registry.get("abandoned").bounds is None

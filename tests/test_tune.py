@@ -214,3 +214,34 @@ def test_the_cap_defaults_to_the_scenario_s():
     assert res.service_level > 400, res.service_level
     assert tune(scn, evaluate=curve(rising, more), metric="abandon_rate", replications=10,
                 max_abandon=0.03).service_level < 300
+
+
+def test_tune_s_text_shows_rates_within_0_and_100_and_differences_raw():
+    """A rate of 1 % with a t-interval of [-1 %, 3 %]: tune's table shows 1.00 [0.00, 3.00], its
+    notes 0.01 [0, 0.03]; throughput and a paired difference (which may be negative) are not cut."""
+    from sim.cli.tune import _ci
+    from sim.tune import _fmt
+
+    s = {"mean": 0.01, "ci_low": -0.01, "ci_high": 0.03, "n": 2}
+    assert _ci(s, "abandon_rate_regulatory") == "1.00 [0.00, 3.00]"
+    assert _ci({"mean": 0.995, "ci_low": 0.985, "ci_high": 1.005, "n": 2}, "occupancy") == "99.50 [98.50, 100.00]"
+    assert _ci({"mean": 5.0, "ci_low": -1.0, "ci_high": 11.0, "n": 2}, "throughput_per_hour") == "5.0 [-1.0, 11.0]"
+    assert _fmt(s, "abandon_rate") == "0.01 [0, 0.03]"
+    assert _fmt(s, signed=True) == "+0.01 [-0.01, 0.03]", "a difference is not a rate"
+
+
+def test_tune_s_reasons_never_show_a_negative_rate():
+    """A noisy curve (sd 1 % at 0.01 % per level) over 2 replications: some levels' raw intervals
+    reach below 0; the reasons and the text print no rate's below 0 (throughput's may be)."""
+    import re
+
+    from sim.cli.tune import tune_text
+
+    res = tune(evaluate=curve(rising, more, noise=(0.01, 2.0)), max_abandon=0.03, replications=2)
+    assert any(e["constraint"]["ci_low"] < 0 for e in res.evaluated), "the test needs a raw interval below 0"
+    for e in res.evaluated:
+        assert not re.search(r"(abandon_rate\w*|occupancy) \S+ \[-", e.get("reason", "")), e["reason"]
+    text = tune_text(res)
+    table = text.split("levels evaluated")[1].split("note:")[0]
+    constraint = [line.split("[", 1)[1] for line in table.splitlines() if "[" in line]  # its column comes first
+    assert constraint and not any(c.startswith("-") for c in constraint), table

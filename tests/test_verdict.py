@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
@@ -140,3 +141,22 @@ def test_verdict_matches_a_brute_force_reading_of_random_tables(seed):
         v = verdict(summ, SCN, min_occupancy=min_occ)
         assert v["recommended_service_level"] == brute_force(summ, "abandon_rate_regulatory", 0.03, min_occ), v["reason"]
         assert v["reason"]
+
+
+def test_the_reason_shows_a_rate_s_interval_cut_at_0_but_judges_the_raw_one():
+    """Two replications, abandon 2.3 % with a t-interval of [-2.3 %, 6.9 %] at 200 and [-0.5 %, 1.5 %]
+    at 100: the words say [0.0 %, 6.9 %] (a rate is never below 0), the decision and the JSON's
+    figures are the raw interval's (100 passes on its upper bound 1.5 %, 200 straddles the cap)."""
+    rows = {
+        100: {"abandon_rate_regulatory": (0.005, -0.005, 0.015, 2), "throughput_per_hour": (50.0, 40.0, 60.0, 2),
+              "occupancy": (0.01, -0.02, 0.04, 2), **causes("abandoned_regulatory", queue_no_agent=1)},
+        200: {"abandon_rate_regulatory": (0.023, -0.023, 0.069, 2), "throughput_per_hour": (70.0, 60.0, 80.0, 2),
+              "occupancy": (0.6, 0.5, 0.7, 2), **causes("abandoned_regulatory", queue_no_agent=3)},
+    }
+    v = verdict(summary(rows), SCN, name="test")
+    assert v["recommended_service_level"] == 100
+    assert [e["status"] for e in v["levels"]] == ["feasible", "unclear"]
+    assert v["levels"][1]["abandon_rate_regulatory"]["ci_low"] == -0.023, "the JSON keeps the raw end"
+    assert "[0.0 %, 6.9 %] straddles the 3 % cap" in v["reason"], v["reason"]
+    assert "occupancy 1.0 % [0.0, 4.0]" in v["reason"], v["reason"]
+    assert not re.search(r"-\d", v["reason"]), v["reason"]

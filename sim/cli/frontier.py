@@ -109,6 +109,7 @@ def frontier_text(res) -> str:
 
     lines = [res.headline(), ""]
     from sim import registry
+    from sim.format import clip
 
     constraint = registry.get(res.metric)
     lines.append(f"best within the cap ({constraint.title(res.rules)}: upper 95 % bound <= {res.cap * 100:g} %; "
@@ -121,7 +122,7 @@ def frontier_text(res) -> str:
         rows.append([r["policy"], (r["knob_name"] or "-") + ("" if knob is None or (isinstance(knob, float) and math.isnan(knob)) else f" {knob:g}"),
                      f"{tp:.1f} [{r['throughput_per_hour_ci_low']:.1f}, {r['throughput_per_hour_ci_high']:.1f}]" if found else "none qualifies",
                      f"{r['occupancy'] * 100:.1f}" if found else "",
-                     f"{r[res.metric] * 100:.2f} (<= {r[res.metric + '_ci_high'] * 100:.2f})" if found else "",
+                     f"{r[res.metric] * 100:.2f} (<= {clip(None, r[res.metric + '_ci_high'], constraint.bounds)[1] * 100:.2f})" if found else "",
                      f"{(r.get('vs_voipbin') or 0) * 100:+.1f}" if found and "vs_voipbin" in r and r.get("vs_voipbin") == r.get("vs_voipbin") else "",
                      str(int(r["runs"]))])
     head = ["policy", "knob", "conv/h [95 %]", "occupancy %", constraint.heading(res.rules), "vs voipbin %", "runs"]

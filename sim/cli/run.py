@@ -16,7 +16,7 @@ from sim.cli.common import (
     default_scenario_path,
     load_all,
 )
-from sim.format import jsonable, summary_interval
+from sim.format import CUT_NOTE, jsonable, summary_interval
 
 
 def add_parser(sub) -> None:
@@ -160,13 +160,17 @@ def result_table(result) -> str:
         for sl, ms in summary.items():
             row = {"SL": sl}
             for m in registry.TABLE:
-                row[m.heading(rules)] = summary_interval(ms[m.name], spec=f".{m.digits}f", scale=m.scale)
+                row[m.heading(rules)] = summary_interval(ms[m.name], spec=f".{m.digits}f", scale=m.scale,
+                                                         bounds=m.bounds)
             rows.append(row)
         prof = scn.engine.profile
         lines += verdict_lines(result.verdict(si))
+        cut = any("[" in str(v) for row in rows for v in row.values())
         lines.append(f"{scn.name}: {reps} replications per service level, seed {scn.seed}, engine profile {prof}; "
                      "mean ± half-width of the 95 % interval")
         lines.append(pd.DataFrame(rows).to_string(index=False) if rows else "(no finished runs)")
+        if cut:
+            lines.append(CUT_NOTE)
         if rows:  # what the heading on the regulators' clock measures, from the scenario's regulatory block
             lines += registry.footnotes(registry.TABLE, rules)
         lines.append("")

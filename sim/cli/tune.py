@@ -20,6 +20,7 @@ from sim.cli.common import (
     parse_rate,
     positive_int,
 )
+from sim import registry
 from sim.format import jsonable, summary_interval
 
 
@@ -89,16 +90,15 @@ def handle(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _ci(s: dict, pct: bool = False) -> str:
-    """Mean [95 % interval]: rates in % with 2 decimals, the rest with 1."""
-    return summary_interval(s, spec=".2f" if pct else ".1f", scale=100.0 if pct else 1.0, brackets=True,
-                            missing="undefined")
+def _ci(s: dict, metric: str) -> str:
+    """Mean [95 % interval]: rates in % with 2 decimals (the interval cut to [0, 100]), the rest with 1."""
+    m = registry.get(metric)
+    return summary_interval(s, spec=".2f" if m.percent else ".1f", scale=m.scale, brackets=True,
+                            missing="undefined", bounds=m.bounds)
 
 
 def tune_text(res) -> str:
     import pandas as pd
-
-    from sim.registry import PERCENT
 
     c = res.constraint
     rule = f"{c['metric']}'s upper 95 % bound <= {c['max']:g}"
@@ -112,7 +112,7 @@ def tune_text(res) -> str:
         lines.append(f"at {res.service_level} ({res.metrics[res.objective]['n']} replications; mean [95 % interval], "
                      "rates in %):")
         for m, s in res.metrics.items():
-            lines.append(f"  {m:<26} {_ci(s, m in PERCENT)}")
+            lines.append(f"  {m:<26} {_ci(s, m)}")
         lines.append("")
         lines.append("neighbours ruled out:")
         for e in res.rejected:
@@ -126,8 +126,8 @@ def tune_text(res) -> str:
     rows = []
     for e in res.evaluated:
         rows.append({"SL": e["service_level"], "n": e["n"], "status": e["status"] + (" *" if e["service_level"] == res.service_level else ""),
-                     e["constraint_metric"]: _ci(e["constraint"], True),
-                     e["objective_metric"]: _ci(e["objective"], e["objective_metric"] in PERCENT)})
+                     e["constraint_metric"]: _ci(e["constraint"], e["constraint_metric"]),
+                     e["objective_metric"]: _ci(e["objective"], e["objective_metric"])})
     lines.append(pd.DataFrame(rows).to_string(index=False))
     for note in res.notes:
         lines.append(f"note: {note}")
