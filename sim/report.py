@@ -15,9 +15,10 @@ import pandas as pd
 
 from sim import registry
 from sim.format import duration as _duration
-from sim.format import interval
+from sim.format import CUT_NOTE, interval
 from sim.format import number as _num
 from sim.registry import Regulatory
+from sim.verdict import DEFAULT_METRIC, FEASIBLE, INFEASIBLE, UNCLEAR, UNDEFINED, lower_status, upper_status
 
 CAPTIONS = {
     # {cap} and {threshold} are the scenario's (sim.registry.regulatory)
@@ -47,7 +48,10 @@ h3{font-size:1.05em;margin-bottom:.3em}
 table{border-collapse:collapse;margin:.6em 0;font-size:.88em}
 th,td{border:1px solid #ccc;padding:.25em .55em;text-align:right;white-space:nowrap}
 th{background:#f3f3f3;white-space:normal;vertical-align:bottom}.scroll{overflow-x:auto}td.l,th.l{text-align:left;white-space:normal}
-td.over{background:#fde2e1}td.near{background:#fff4d6}
+td.over{background:#f6c4c0}td.near{background:#fde8b0}td.undef{background:#e4e4e4}
+.legend ul{list-style:none;padding-left:0;margin:.2em 0}.legend p{margin:.3em 0}
+.swatch{display:inline-block;width:1.6em;height:.9em;border:1px solid #bbb;vertical-align:middle;margin-right:.2em}
+.swatch.ok{background:#e3f4f1}.swatch.near{background:#fde8b0}.swatch.over{background:#f6c4c0}.swatch.undef{background:#e4e4e4}
 figure{margin:1.2em 0}figure img{max-width:100%;border:1px solid #eee}
 figcaption{font-size:.88em;color:#555}
 .warn{background:#fde2e1;border:1px solid #e5a3a0;padding:.6em 1em}
@@ -60,8 +64,11 @@ dl.kv dd{margin:0}
 # --------------------------------------------------------------------------- formatting
 
 
-def fmt_ci(mean: Any, lo: Any, hi: Any, digits: int, pct: bool) -> str:
-    return interval(mean, lo, hi, spec=f".{digits}f", scale=100.0 if pct else 1.0, sep=" ± ", missing="–")
+def fmt_ci(mean: Any, lo: Any, hi: Any, digits: int, pct: bool, bounds: Optional[tuple[float, float]] = None) -> str:
+    """Mean ± half-width; an interval cut by ``bounds`` (a rate's ``Metric.bounds``) as mean [low, high]
+    (``sim.format.interval``)."""
+    return interval(mean, lo, hi, spec=f".{digits}f", scale=100.0 if pct else 1.0, sep=" ± ", missing="–",
+                    bounds=bounds)
 
 
 def _dist(d: Any) -> str:
@@ -165,37 +172,97 @@ def scenario_brief(doc: dict) -> str:
     return head + _kv(pairs)
 
 
-def headline_table(summary: pd.DataFrame, scenario: str, rules: Optional[Regulatory] = None) -> str:
-    """One row per service level, each headline metric as mean ± half-width of its 95 % interval;
-    abandon cells coloured against the cap of ``rules`` (default: ``sim.registry.regulatory()``)."""
+_SHADE = {FEASIBLE: "ok", UNCLEAR: "near", INFEASIBLE: "over", UNDEFINED: "undef"}
+"""The class of a headline cell the verdict judges, by its status (``sim.verdict``)."""
+
+
+def _stats(r) -> dict:
+    """A summary row as the verdict's stats mapping (``sim.verdict.upper_status`` reads it)."""
+    return {"mean": _num(r["mean"]), "ci_low": _num(r["ci_low"]), "ci_high": _num(r["ci_high"]),
+            "n": int(_num(r["n"]) or 0)}
+
+
+def headline_table(summary: pd.DataFrame, scenario: str, rules: Optional[Regulatory] = None,
+                   verdict: Optional[dict] = None) -> str:
+    """One row per service level, each headline metric as mean ± half-width of its 95 % interval.
+
+    The cells the verdict judges are shaded by its rule (``sim.verdict.upper_status``): its
+    constraint metric (``verdict["metric"]``, by default the regulatory abandon rate) against its
+    limit (by default the cap of ``rules``, ``sim.registry.regulatory()``'s ``max_abandon``), and
+    occupancy against ``verdict["min_occupancy"]`` when it has one. Other cells are not shaded."""
     rules = rules or registry.regulatory()
-    limit = rules.max_abandon
+    verdict = verdict or {}
+    metric = verdict.get("metric") or DEFAULT_METRIC
+    limit = verdict.get("limit") if verdict.get("limit") is not None else rules.max_abandon
+    min_occ = verdict.get("min_occupancy")
     s = summary[summary["scenario"] == scenario]
     if s.empty:
         return "<p>No finished runs.</p>"
     wide = {m: g.set_index("service_level") for m, g in s.groupby("metric", sort=False)}
-    cols = [(m.name, m.report_heading(rules), m.digits, m.percent) for m in registry.REPORT if m.name in wide]
-    head = "<tr><th>Service level</th><th>n</th>" + "".join(f"<th>{escape(t)}</th>" for _, t, _, _ in cols) + "</tr>"
+    cols = [m for m in registry.REPORT if m.name in wide]
+    head = "<tr><th>Service level</th><th>n</th>" + "".join(
+        f"<th>{escape(m.report_heading(rules))}</th>" for m in cols) + "</tr>"
+    cap, seen, cut = f"{limit * 100:g} %", set(), False
     rows = []
     for sl in sorted(set(s["service_level"])):
-        n = wide[cols[0][0]].loc[sl, "n"] if cols else ""
+        n = wide[cols[0].name].loc[sl, "n"] if cols else ""
         cells = [f"<td>{sl}</td><td>{int(n)}</td>"]
-        for metric, _, digits, pct in cols:
-            r = wide[metric].loc[sl]
-            cls = ""
-            if metric == "abandon_rate":
-                hi, mean = _num(r["ci_high"]), _num(r["mean"])
-                if mean is not None and mean > limit:
-                    cls = " class='over'"
-                elif hi is not None and hi > limit:
-                    cls = " class='near'"
-            cells.append(f"<td{cls}>{escape(fmt_ci(r['mean'], r['ci_low'], r['ci_high'], digits, pct))}</td>")
+        for m in cols:
+            r = wide[m.name].loc[sl]
+            text = fmt_ci(r["mean"], r["ci_low"], r["ci_high"], m.digits, m.percent, m.bounds)
+            cut = cut or "[" in text
+            attrs = ""
+            if m.name == metric:
+                st = upper_status(_stats(r), limit)
+                attrs = f" class='{_SHADE[st]}' title='{escape(_UPPER_WORDS[st].format(cap=cap))}'"
+                seen.add(st)
+            elif m.name == "occupancy" and min_occ is not None:
+                st = lower_status(_stats(r), min_occ)
+                attrs = f" class='{_SHADE[st]}' title='{escape(_LOWER_WORDS[st].format(minimum=f'{min_occ * 100:g} %'))}'"
+                seen.add(st)
+            cells.append(f"<td{attrs}>{escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return (
         f"<div class='scroll'><table><thead>{head}</thead><tbody>{''.join(rows)}</tbody></table></div>"
-        "<p class='muted'>Mean ± half-width of the 95 % Student-t interval over n replications. Abandon cells: "
-        f"red when the mean is above {limit * 100:g} %, amber when only the interval's upper end is.</p>"
+        "<p class='muted'>Mean ± half-width of the 95 % Student-t interval over n replications"
+        + (f"; {escape(CUT_NOTE)}" if cut else "") + ".</p>"
+        + _legend(metric, registry.get(metric).report_heading(rules), cap, min_occ, seen)
     )
+
+
+_UPPER_WORDS = {
+    FEASIBLE: "passes: upper 95 % bound within the {cap} cap",
+    UNCLEAR: "fails: the 95 % interval straddles the {cap} cap (upper bound above it)",
+    INFEASIBLE: "fails: the whole 95 % interval is above the {cap} cap",
+    UNDEFINED: "fails: no 95 % interval (fewer than 2 replications with a live answer)",
+}
+_LOWER_WORDS = {
+    FEASIBLE: "passes: lower 95 % bound at or above the minimum of {minimum}",
+    UNCLEAR: "fails: the 95 % interval straddles the minimum of {minimum} (lower bound below it)",
+    INFEASIBLE: "fails: the whole 95 % interval is below the minimum of {minimum}",
+    UNDEFINED: "fails: no 95 % interval (fewer than 2 replications)",
+}
+
+
+def _legend(metric: str, heading: str, cap: str, min_occ: Optional[float], seen: set) -> str:
+    """What the shading of the headline table means: the verdict's rule, colour by colour."""
+    sw = "<span class='swatch {}'></span>".format
+    items = [f"{sw('ok')}within the cap: upper 95 % bound at or below {escape(cap)} (passes)",
+             f"{sw('near')}straddles the cap: upper bound above {escape(cap)}, lower bound not (fails: not shown "
+             "to be within it)",
+             f"{sw('over')}above the cap: the whole interval above {escape(cap)} (fails)"]
+    if UNDEFINED in seen:
+        items.append(f"{sw('undef')}no interval: fewer than 2 replications with a live answer (fails)")
+    rule = f"a service level passes when its upper 95 % bound is within the {escape(cap)} cap"
+    if min_occ is not None:
+        rule += (f" and occupancy's lower 95 % bound reaches {min_occ * 100:g} % (Occupancy % is shaded the same way "
+                 "on its lower bound against that minimum; a level passes when both are green)")
+    text = (f"<div class='muted legend'><p><strong>{escape(heading)}</strong> is shaded by the verdict's test: "
+            f"{rule}.</p><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
+    if metric != "abandon_rate":
+        text += (f"<p>{escape(registry.get('abandon_rate').report_heading())} (callers who never reached an agent, "
+                 "with no deadline) is not the regulators' measure and is not shaded, nor are the other columns.</p>")
+    return text + "</div>"
 
 
 def engine_section(prov: dict, docs: list[dict]) -> str:
@@ -345,10 +412,11 @@ def html(tables, images: dict[str, bytes], verdicts: Optional[list[dict]] = None
         "".join(scenario_brief(d) for d in docs) or "<p>(no resolved scenario file)</p>",
         "<h2>Headline results</h2>",
     ]
+    judged = {v.get("scenario"): v for v in verdicts}
     for n in names:
         if len(names) > 1:
             body.append(f"<h3>{escape(str(n))}</h3>")
-        body.append(headline_table(summary, n, rules.get(n, registry.regulatory())))
+        body.append(headline_table(summary, n, rules.get(n, registry.regulatory()), judged.get(n)))
     body.append("<h2>Plots</h2>")
     for name, data in images.items():
         kind = name.split("-", 1)[0]

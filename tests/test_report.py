@@ -6,6 +6,7 @@ import base64
 import os
 import shutil
 import subprocess
+from html import unescape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -176,3 +177,113 @@ def test_the_report_heads_the_regulatory_rate_with_the_scenario_s_clock():
     assert "Regulatory abandon % (5 s from queue entry)" in html and "3 s from answer" not in html
     defs = report.definitions_section(rules)
     assert "agent within 5 s of entering the queue (regulatory.threshold 5 s, regulatory.clock queue)" in defs
+
+
+def _summary(levels: dict[int, dict[str, tuple]]):
+    """``{level: {metric: (mean, ci_low, ci_high, n)}}``, the other report metrics at 0.5 ± 0."""
+    import pandas as pd
+
+    from sim import registry
+
+    rows = []
+    for sl, given in levels.items():
+        for m in registry.REPORT:
+            mean, lo, hi, n = given.get(m.name, (0.5, 0.5, 0.5, 3))
+            rows.append({"scenario": "s", "service_level": sl, "metric": m.name, "mean": mean, "sd": 0.0,
+                         "ci_low": lo, "ci_high": hi, "n": n})
+    return pd.DataFrame(rows)
+
+
+class Cells(HTMLParser):
+    """Each body cell of the headline table as (class, text), row by row."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[tuple[str, str]]] = []
+        self._in = False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self.rows.append([])
+        if tag == "td":
+            self.rows[-1].append((dict(attrs).get("class") or "", ""))
+            self._in = True
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self._in = False
+
+    def handle_data(self, data):
+        if self._in:
+            cls, text = self.rows[-1][-1]
+            self.rows[-1][-1] = (cls, text + data)
+
+
+def _cells(html: str) -> dict[int, dict[str, tuple[str, str]]]:
+    from sim import registry
+
+    page = Cells()
+    page.feed(html)
+    names = [m.name for m in registry.REPORT]
+    return {int(r[0][1]): dict(zip(names, r[2:])) for r in page.rows if r}
+
+
+def test_the_headline_table_shades_what_the_verdict_judges_by_its_rule():
+    """The cap is 3 %. Regulatory abandon rate: 100 has [1 %, 2.5 %] (upper bound within: passes,
+    green), 200 [2 %, 4 %] (straddles: fails, amber), 300 [3.5 %, 6 %] (above: fails, red), 400 one
+    replication (no interval: fails, grey). The plain abandon rate is 10 % everywhere, far above the
+    cap, and is not shaded: the cap is not its rule. The shades agree with the verdict's statuses."""
+    from sim import registry, report
+    from sim.verdict import verdict
+
+    reg = {100: (0.017, 0.01, 0.025, 3), 200: (0.03, 0.02, 0.04, 3), 300: (0.05, 0.035, 0.06, 3),
+           400: (0.02, float("nan"), float("nan"), 1)}
+    summary = _summary({sl: {"abandon_rate_regulatory": r, "abandon_rate": (0.1, 0.08, 0.12, 3)}
+                        for sl, r in reg.items()})
+    v = verdict(summary, None, name="s")
+    html = report.headline_table(summary, "s", registry.regulatory(), v)
+    cells = _cells(html)
+    shade = {sl: cells[sl]["abandon_rate_regulatory"][0] for sl in reg}
+    assert shade == {100: "ok", 200: "near", 300: "over", 400: "undef"}
+    status = {e["service_level"]: e["status"] for e in v["levels"]}
+    assert status == {100: "feasible", 200: "unclear", 300: "infeasible", 400: "undefined"}
+    assert all(cells[sl]["abandon_rate"][0] == "" for sl in reg), "the plain rate is not judged against the cap"
+    assert all(c == "" for sl in reg for name, (c, _) in cells[sl].items() if name != "abandon_rate_regulatory")
+    # the legend says what the colours mean: the verdict's rule, on the scenario's clock
+    text = unescape(html)
+    assert "Regulatory abandon % (3 s from answer)</strong> is shaded by the verdict's test" in text
+    assert "upper 95 % bound is within the 3 % cap" in text
+    assert "Abandon % (callers who never reached an agent, with no deadline) is not the regulators' measure" in text
+
+
+def test_the_headline_table_follows_the_verdict_s_metric_limit_and_minimum_occupancy():
+    """A verdict on the plain abandon rate with a 5 % limit and a 40 % minimum occupancy: the plain
+    rate's cells are shaded (4 % [3 %, 4.5 %] passes, 7 % [6 %, 8 %] fails), occupancy's on its
+    lower bound (45 % [42 %, 48 %] passes, 40 % [35 %, 45 %] straddles), the regulatory rate not."""
+    from sim import registry, report
+    from sim.verdict import verdict
+
+    summary = _summary({
+        100: {"abandon_rate": (0.04, 0.03, 0.045, 3), "occupancy": (0.45, 0.42, 0.48, 3)},
+        200: {"abandon_rate": (0.07, 0.06, 0.08, 3), "occupancy": (0.40, 0.35, 0.45, 3)},
+    })
+    v = verdict(summary, None, name="s", metric="abandon_rate", limit=0.05, min_occupancy=0.4)
+    cells = _cells(report.headline_table(summary, "s", registry.regulatory(), v))
+    assert [cells[sl]["abandon_rate"][0] for sl in (100, 200)] == ["ok", "over"]
+    assert [cells[sl]["occupancy"][0] for sl in (100, 200)] == ["ok", "near"]
+    assert [cells[sl]["abandon_rate_regulatory"][0] for sl in (100, 200)] == ["", ""]
+    html = report.headline_table(summary, "s", registry.regulatory(), v)
+    assert "within the 5 % cap" in html and "reaches 40 %" in html
+
+
+def test_the_headline_table_shows_a_rate_s_interval_cut_at_0_and_says_so():
+    """Abandon 1 % with a t-interval of [-1 %, 3 %]: shown 1.00 [0.00, 3.00], never a negative
+    percentage, and the note under the table says the display cuts it (the CSV keeps -1 %)."""
+    from sim import registry, report
+
+    summary = _summary({100: {"abandon_rate": (0.01, -0.01, 0.03, 2), "throughput_per_hour": (5.0, -1.0, 11.0, 2)}})
+    html = report.headline_table(summary, "s", registry.regulatory())
+    cells = _cells(html)[100]
+    assert cells["abandon_rate"][1] == "1.00 [0.00, 3.00]"
+    assert cells["throughput_per_hour"][1] == "5.0 ± 6.0", "not a rate: not cut"
+    assert "a rate's 95 % interval cut at 0 % or 100 % (the JSON and CSV keep its raw ends)" in unescape(html)
