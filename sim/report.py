@@ -247,18 +247,27 @@ _LOWER_WORDS = {
 def _legend(metric: str, heading: str, cap: str, min_occ: Optional[float], seen: set) -> str:
     """What the shading of the headline table means: the verdict's rule, colour by colour."""
     sw = "<span class='swatch {}'></span>".format
-    items = [f"{sw('ok')}within the cap: upper 95 % bound at or below {escape(cap)} (passes)",
-             f"{sw('near')}straddles the cap: upper bound above {escape(cap)}, lower bound not (fails: not shown "
-             "to be within it)",
-             f"{sw('over')}above the cap: the whole interval above {escape(cap)} (fails)"]
+    occ = f"{min_occ * 100:g} %" if min_occ is not None else ""
+
+    def also(text: str) -> str:  # what the same colour says of occupancy, when the verdict has a minimum
+        return f"; occupancy: {text}" if min_occ is not None else ""
+
+    items = [f"{sw('ok')}passes: upper 95 % bound at or below {escape(cap)}"
+             + also(f"lower 95 % bound at or above {occ}"),
+             f"{sw('near')}fails, not shown within: the 95 % interval straddles {escape(cap)}"
+             + also(f"straddles {occ}"),
+             f"{sw('over')}fails: the whole interval above {escape(cap)}" + also(f"the whole interval below {occ}")]
     if UNDEFINED in seen:
-        items.append(f"{sw('undef')}no interval: fewer than 2 replications with a live answer (fails)")
+        items.append(f"{sw('undef')}fails: no interval (fewer than 2 replications define it)")
     rule = f"a service level passes when its upper 95 % bound is within the {escape(cap)} cap"
+    shaded = f"<strong>{escape(heading)}</strong> is"
     if min_occ is not None:
-        rule += (f" and occupancy's lower 95 % bound reaches {min_occ * 100:g} % (Occupancy % is shaded the same way "
-                 "on its lower bound against that minimum; a level passes when both are green)")
-    text = (f"<div class='muted legend'><p><strong>{escape(heading)}</strong> is shaded by the verdict's test: "
-            f"{rule}.</p><ul>" + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
+        rule += f" and occupancy's lower 95 % bound reaches {occ}"
+        shaded = (f"<strong>{escape(heading)}</strong> and "
+                  f"<strong>{escape(registry.get('occupancy').report_heading())}</strong> are")
+    text = (f"<div class='muted legend'><p>{shaded} shaded by the verdict's test: {rule}"
+            + (" (both cells green)" if min_occ is not None else "") + ".</p><ul>"
+            + "".join(f"<li>{i}</li>" for i in items) + "</ul>")
     if metric != "abandon_rate":
         text += (f"<p>{escape(registry.get('abandon_rate').report_heading())} (callers who never reached an agent, "
                  "with no deadline) is not the regulators' measure and is not shaded, nor are the other columns.</p>")

@@ -274,6 +274,7 @@ def test_the_headline_table_follows_the_verdict_s_metric_limit_and_minimum_occup
     assert [cells[sl]["abandon_rate_regulatory"][0] for sl in (100, 200)] == ["", ""]
     html = report.headline_table(summary, "s", registry.regulatory(), v)
     assert "within the 5 % cap" in html and "reaches 40 %" in html
+    assert "Abandon %</strong> and <strong>Occupancy %</strong> are shaded by the verdict's test" in html
 
 
 def test_the_headline_table_shows_a_rate_s_interval_cut_at_0_and_says_so():
