@@ -331,6 +331,33 @@ the CSV then shows it as text and never runs it as a formula (``=HYPERLINK(...)`
 already starting with ``'`` gets one too, so ``read_csv_text`` takes exactly one off and every
 name comes back as it was."""
 
+_AFTER_LINE_END = re.compile(r"([\r\n])(?=[=+\-@\t\r'])")
+"""A line end inside a cell followed by a ``FORMULA_START`` character. The cell is quoted, so a
+CSV reader sees one cell; but its next physical line of the file starts with that character, and
+a reader that splits the file into lines first (``"\n="`` as a name: the line ``=",100,...``)
+would take it for a formula cell. ``_guard`` puts a ``'`` there too, ``_unguard`` takes it off."""
+
+_UNGUARD_LINE = re.compile(r"([\r\n])'")
+
+
+def _needs_guard(v: str) -> bool:
+    return v.startswith(FORMULA_START) or "\r" in v or _AFTER_LINE_END.search(v) is not None
+
+
+def _guard(v: str) -> str:
+    """A ``'`` before the cell and after every line end in it that ``FORMULA_START`` follows.
+    Every ``'`` so placed stands where a ``'`` (or a formula character) would be, so ``_unguard``
+    taking one ``'`` off at the start and after each line end gives ``v`` back exactly."""
+    if v.startswith(FORMULA_START):
+        v = "'" + v
+    return _AFTER_LINE_END.sub(r"\1'", v)
+
+
+def _unguard(v: str) -> str:
+    if v.startswith("'"):
+        v = v[1:]
+    return _UNGUARD_LINE.sub(r"\1", v) if ("\n'" in v or "\r'" in v) else v
+
 
 def _text_columns(df):
     return list(df.select_dtypes(include=["object", "string"]).columns)
@@ -339,19 +366,21 @@ def _text_columns(df):
 def csv_bytes(df) -> bytes:
     """``df`` as CSV (``\\n`` line ends) that reads back to the same names whatever they hold:
     a cell holding a carriage return is quoted, a cell a spreadsheet would run as a formula is
-    written as text (see ``FORMULA_START``). Plain names give exactly ``df.to_csv``."""
+    written as text (see ``FORMULA_START``), and so is each line of a cell holding line ends (no
+    physical line of the file starts with a formula character, see ``_AFTER_LINE_END``). Plain
+    names give exactly ``df.to_csv``."""
     cols = _text_columns(df)
     cr = None
     if cols:
         cells = df[cols].astype(object)
-        starts = cells.apply(lambda c: c.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START)))
-        has_cr = cells.apply(lambda c: c.map(lambda v: isinstance(v, str) and "\r" in v))
-        if bool(starts.to_numpy().any()) or bool(has_cr.to_numpy().any()):
+        guard = cells.apply(lambda c: c.map(lambda v: isinstance(v, str) and _needs_guard(v)))
+        if bool(guard.to_numpy().any()):
             df = df.copy()
-            if bool(has_cr.to_numpy().any()):
+            strings = [v for v in cells.to_numpy().ravel() if isinstance(v, str)]
+            if any("\r" in v for v in strings):
                 # The csv module quotes a cell holding a line end of its dialect ("\n") but not a
                 # lone "\r": stand a placeholder holding "\n" in for it, put "\r" back after.
-                everything = "".join(v for v in cells.to_numpy().ravel() if isinstance(v, str))
+                everything = "".join(strings)
                 cr = "\n" + uuid.uuid4().hex + "\n"
                 while cr in everything:
                     cr = "\n" + uuid.uuid4().hex + "\n"
@@ -359,8 +388,7 @@ def csv_bytes(df) -> bytes:
                 def fix(v):
                     if not isinstance(v, str):
                         return v
-                    if v.startswith(FORMULA_START):
-                        v = "'" + v
+                    v = _guard(v)
                     return v.replace("\r", cr) if cr else v
                 df[c] = df[c].astype(object).map(fix)
     text = df.to_csv(index=False, lineterminator="\n")
@@ -370,9 +398,10 @@ def csv_bytes(df) -> bytes:
 
 
 def read_csv_text(df):
-    """Undo ``csv_bytes``'s guard against formulas: one leading ``'`` off every text cell that has one."""
+    """Undo ``csv_bytes``'s guard against formulas: one ``'`` off the start of every text cell that
+    starts with one, and one off every line of it that starts with one (``_unguard``)."""
     for c in _text_columns(df):
         col = df[c]
-        if col.map(lambda v: isinstance(v, str) and v.startswith("'")).any():
-            df[c] = col.astype(object).map(lambda v: v[1:] if isinstance(v, str) and v.startswith("'") else v)
+        if col.map(lambda v: isinstance(v, str) and (v.startswith("'") or "\n'" in v or "\r'" in v)).any():
+            df[c] = col.astype(object).map(lambda v: _unguard(v) if isinstance(v, str) else v)
     return df
