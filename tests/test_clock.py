@@ -267,3 +267,63 @@ def test_run_until_stops_at_a_stop_simulation_and_raises_an_unhandled_failure():
     env.process(failing())
     with pytest.raises(KeyError):
         run_until(env, 100.0)
+
+
+# --------------------------------------------------------------------------- the far queue's buckets
+
+
+def test_the_order_of_events_is_simpys_across_the_buckets():
+    """Thousands of timers with delays from 0 to hours (many in the same bucket, some due at the
+    same instant, some exactly on a bucket's edge), each scheduling more: the trace is the one
+    SimPy's own Environment gives for the same Timeouts."""
+    import random
+
+    from sim.engine.clock import BUCKET
+
+    def program(env, log, use_after):
+        rnd = random.Random(7)
+
+        def fire(i):
+            log.append((env.now, i))
+            if i < 3000:
+                d = rnd.choice([0.0, 0.5, BUCKET, 2 * BUCKET - env.now % BUCKET, rnd.expovariate(1 / 60), 3600.0])
+                schedule(d, i + 1000)
+
+        def schedule(d, i):
+            if use_after:
+                after(env, d, fire, i)
+            else:
+                env.timeout(d).callbacks.append(lambda _e: fire(i))
+
+        for i in range(1000):
+            schedule(rnd.choice([0.0, 1.0, BUCKET, rnd.uniform(0, 100)]), i)
+
+    a, b = simpy.Environment(), Environment()
+    log_a, log_b = [], []
+    program(a, log_a, use_after=False)
+    program(b, log_b, use_after=True)
+    a.run(until=5000.0)
+    run_until(b, 5000.0)
+    assert log_a == log_b and len(log_a) > 3000
+    assert b.now == 5000.0
+
+
+def test_far_entries_wait_in_buckets_and_peek_sees_them():
+    """Far entries are not in SimPy's heap until their bucket comes; ``peek`` and ``pending`` see
+    them; a run jumps over empty buckets; ``clear`` drops everything."""
+    from sim.engine.clock import BUCKET
+
+    env = Environment()
+    seen = []
+    after(env, 1.0, seen.append, "near")
+    after(env, 10 * BUCKET + 0.5, seen.append, "far")
+    after(env, 1000 * BUCKET, seen.append, "very far")
+    assert len(env._queue) == 1 and len(env.pending()) == 3
+    assert env.peek() == 1.0
+    env.step()
+    assert env.peek() == 10 * BUCKET + 0.5  # found across empty buckets
+    env.run()
+    assert seen == ["near", "far", "very far"] and env.now == 1000 * BUCKET
+    after(env, 5 * BUCKET, seen.append, "x")
+    env.clear()
+    assert env.pending() == [] and env.peek() == float("inf")

@@ -262,7 +262,7 @@ def test_requeued_caller_keeps_one_deadline_timer():
     cc = sim.calls[0]
     assert cc.requeues == 3
     # a queue entry is (time, priority, sequence, fn, arg) (sim.engine.clock): fn(arg) runs then
-    pending = [e for e in sim.env._queue if e[3] == sim.queue_deadline and e[4] is cc]
+    pending = [e for e in sim.env.pending() if e[3] == sim.queue_deadline and e[4] is cc]
     assert len(pending) == 1
 
 

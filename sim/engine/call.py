@@ -15,7 +15,7 @@ import simpy
 
 from sim.engine import queue as queue_mod
 from sim.engine.campaign import campaigncall_done
-from sim.engine.clock import NORMAL_PRIORITY, Proc, Wake, after
+from sim.engine.clock import NORMAL_PRIORITY, Proc, Wake, after, put
 from sim.engine.resources import (
     A_AMD,
     A_TIME,
@@ -158,7 +158,11 @@ def place_call(sim: "Simulation", cc: Call) -> None:
         dt, reason = sim.max_call, TIMEOUT
     cc.reason = reason  # pending: set for real by hangup
     # sim.engine.clock.after, inlined: this runs for most dials
-    heappush(env._queue, (env._now + dt, NORMAL_PRIORITY, next(env._eid), sim.ring_out, cc))
+    t = env._now + dt
+    if t < env._near_end:
+        heappush(env._queue, (t, NORMAL_PRIORITY, next(env._eid), sim.ring_out, cc))
+    else:
+        put(env, (t, NORMAL_PRIORITY, next(env._eid), sim.ring_out, cc))
 
 
 def ring_out(sim: "Simulation", cc: Call) -> None:

@@ -11,7 +11,7 @@ from functools import partial
 from heapq import heappush
 from typing import TYPE_CHECKING, Optional
 
-from sim.engine.clock import NORMAL_PRIORITY
+from sim.engine.clock import NORMAL_PRIORITY, put
 from sim.engine.resources import (
     ALL_DESTINATIONS,
     CANCEL,
@@ -122,7 +122,11 @@ def campaign_step(sim: "Simulation", c: Campaign, _timer=None) -> None:
     if latency is not None:
         delay += latency()
     # sim.engine.clock.after, inlined: this runs once per step
-    heappush(env._queue, (env._now + delay, NORMAL_PRIORITY, next(env._eid), c.step, None))
+    t = env._now + delay
+    if t < env._near_end:
+        heappush(env._queue, (t, NORMAL_PRIORITY, next(env._eid), c.step, None))
+    else:
+        put(env, (t, NORMAL_PRIORITY, next(env._eid), c.step, None))
 
 
 def dial(sim: "Simulation", c: Campaign, head) -> Call:

@@ -8,7 +8,9 @@ order they were scheduled), so a run's order of events is exactly SimPy's. A Sim
 (``env.timeout``, ``env.process``, ``env.event().succeed()``, ``run(until=...)``) is scheduled as
 ``fn = process_event``, which does what ``Environment.step`` does with it; the engine's timers
 name their callback directly, so a timer is one tuple on the queue: no event object, no
-callbacks list.
+callbacks list. Entries due more than a few seconds ahead wait in buckets outside SimPy's heap
+(``Environment``), so the heap a run pops from stays small however many long timers (a
+thousand agents' conversations) are pending.
 
 ``after(env, delay, fn, arg)`` calls ``fn(arg)`` after ``delay``.
 
@@ -38,11 +40,11 @@ Python call on every read, for the same attribute.
 
 from __future__ import annotations
 
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 
 import simpy
 from simpy import Interrupt
-from simpy.core import NORMAL, URGENT, EmptySchedule, StopSimulation
+from simpy.core import NORMAL, URGENT, EmptySchedule, Infinity, StopSimulation
 
 NORMAL_PRIORITY = NORMAL
 """SimPy's priority of ordinary events (for code that pushes a timer itself, where a call to
@@ -70,25 +72,98 @@ def process_event(event) -> None:
         raise exc
 
 
+BUCKET = 16.0
+"""Width in seconds of the far queue's buckets: a power of two, so ``t // BUCKET`` and
+``k * BUCKET`` are exact and an entry's bucket never disagrees with the bounds compared."""
+
+
 class Environment(simpy.Environment):
-    """SimPy's environment whose queue entries name the function to call (see the module)."""
+    """SimPy's environment whose queue entries name the function to call (see the module).
+
+    The queue is in two parts: ``_queue``, SimPy's heap, holds every entry due before
+    ``_near_end``; ``_far`` holds the later ones in buckets of ``BUCKET`` seconds (bucket ``k``:
+    due in ``[k * BUCKET, (k + 1) * BUCKET)``), moved into the heap one bucket at a time as the run
+    reaches them. Entries keep their keys, so the order of events is the heap's, as with one heap;
+    the heap only holds what is due within seconds (a run's long timers, conversations and ring
+    time-outs, wait in their buckets), and popping from it costs the logarithm of that."""
+
+    def __init__(self, initial_time=0):
+        super().__init__(initial_time)
+        self._far: dict[int, list] = {}
+        self._k = int(self._now // BUCKET) + 1  # the next bucket to move into the heap
+        self._near_end = self._k * BUCKET  # every entry due before this is in the heap
 
     def schedule(self, event, priority=NORMAL, delay=0) -> None:
-        heappush(self._queue, (self._now + delay, priority, next(self._eid), process_event, event))
+        put(self, (self._now + delay, priority, next(self._eid), process_event, event))
+
+    def _advance(self) -> bool:
+        """Move the next bucket into the heap (jumping over empty ones when the heap is empty);
+        False when nothing is left anywhere."""
+        far, queue = self._far, self._queue
+        if not far:
+            if not queue:
+                return False
+            self._k = int(queue[0][0] // BUCKET) + 1
+        else:
+            k = self._k
+            if not queue:
+                while k not in far:  # nothing due before the next non-empty bucket
+                    k += 1
+            bucket = far.pop(k, None)
+            if bucket is not None:
+                if len(bucket) > len(queue):
+                    queue.extend(bucket)
+                    heapify(queue)
+                else:
+                    for entry in bucket:
+                        heappush(queue, entry)
+            self._k = k + 1
+        self._near_end = self._k * BUCKET
+        return True
 
     def step(self) -> None:
-        try:
-            self._now, _, _, fn, arg = heappop(self._queue)
-        except IndexError:
-            raise EmptySchedule from None
+        queue = self._queue
+        while not queue or queue[0][0] >= self._near_end:
+            if not self._advance():
+                raise EmptySchedule
+        self._now, _, _, fn, arg = heappop(queue)
         fn(arg)
+
+    def peek(self) -> float:
+        queue = self._queue
+        while not queue or queue[0][0] >= self._near_end:
+            if not self._advance():
+                return Infinity
+        return queue[0][0]
+
+    def pending(self) -> list:
+        """Every entry not run yet (heap and buckets), in no particular order."""
+        return [*self._queue, *(e for bucket in self._far.values() for e in bucket)]
+
+    def clear(self) -> None:
+        """Drop every pending entry."""
+        self._queue.clear()
+        self._far.clear()
+
+
+def put(env: Environment, entry: tuple) -> None:
+    """Put a queue entry ``(time, priority, sequence, fn, arg)`` in the heap or its bucket."""
+    if entry[0] < env._near_end:
+        heappush(env._queue, entry)
+    else:
+        k = int(entry[0] // BUCKET)
+        bucket = env._far.get(k)
+        if bucket is None:
+            env._far[k] = [entry]
+        else:
+            bucket.append(entry)
 
 
 def after(env: Environment, delay: float, fn, arg=None) -> None:
     """Call ``fn(arg)`` after ``delay``."""
     if delay < 0:
         raise ValueError(f"Negative delay {delay}")
-    heappush(env._queue, (env._now + delay, NORMAL, next(env._eid), fn, arg))
+    put(env, (env._now + delay, NORMAL, next(env._eid), fn, arg))
 
 
 class Wake:
@@ -112,7 +187,7 @@ def trigger(env: Environment, wake: Wake, value) -> None:
     if wake.proc is None:
         raise RuntimeError("trigger: no process waits on this Wake")
     wake._value = value
-    heappush(env._queue, (env._now, NORMAL, next(env._eid), wake.proc._resume, wake))
+    put(env, (env._now, NORMAL, next(env._eid), wake.proc._resume, wake))
 
 
 _START = Wake()
@@ -158,7 +233,11 @@ class Proc:
             raise ValueError(f"Negative delay {nxt}")
         env = self.env
         eid = next(env._eid)
-        heappush(env._queue, (env._now + nxt, NORMAL, eid, self._resume, eid))
+        t = env._now + nxt
+        if t < env._near_end:  # sim.engine.clock.put, inlined: this runs once per event of a call
+            heappush(env._queue, (t, NORMAL, eid, self._resume, eid))
+        else:
+            put(env, (t, NORMAL, eid, self._resume, eid))
         self.target = eid
 
     def _wait(self, nxt) -> None:
@@ -170,7 +249,7 @@ class Proc:
             raise ValueError(f"Negative delay {nxt}")
         env = self.env
         eid = next(env._eid)
-        heappush(env._queue, (env._now + nxt, NORMAL, eid, self._resume, eid))
+        put(env, (env._now + nxt, NORMAL, eid, self._resume, eid))
         self.target = eid
 
     def interrupt(self, cause=None) -> None:
@@ -179,7 +258,7 @@ class Proc:
         if self._send is None:
             raise RuntimeError(f"{self} has terminated and cannot be interrupted.")
         env = self.env
-        heappush(env._queue, (env._now, URGENT, next(env._eid), self._interrupt, cause))
+        put(env, (env._now, URGENT, next(env._eid), self._interrupt, cause))
 
     def _interrupt(self, cause) -> None:
         if self._send is None:
@@ -205,9 +284,14 @@ def run_until(env: Environment, until: float) -> None:
     queue = env._queue
     pop = heappop
     try:
-        while queue and queue[0][0] < until:
-            env._now, _, _, fn, arg = pop(queue)
-            fn(arg)
+        while True:
+            near_end = env._near_end  # (callbacks only add entries: this moves in _advance alone)
+            limit = near_end if near_end < until else until
+            while queue and queue[0][0] < limit:
+                env._now, _, _, fn, arg = pop(queue)
+                fn(arg)
+            if near_end >= until or not env._advance():
+                break
     except StopSimulation:
         return
     env._now = until

@@ -9,10 +9,9 @@ available agent among the first page (newest-created agents first), and rings th
 from __future__ import annotations
 
 from bisect import bisect_left, insort
-from heapq import heappush
 from typing import TYPE_CHECKING
 
-from sim.engine.clock import NORMAL_PRIORITY, after, trigger
+from sim.engine.clock import NORMAL_PRIORITY, after, put, trigger
 from sim.engine.resources import AVAILABLE, OFFLINE, RINGING, Agent, Call, Queue
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -97,4 +96,4 @@ def queue_step(sim: "Simulation", q: Queue, _timer=None) -> None:
         trigger(env, cc.wake, agent)
         delay = sim.timers.queue_step
     # sim.engine.clock.after, inlined: this runs once per step
-    heappush(env._queue, (env._now + delay, NORMAL_PRIORITY, next(env._eid), q.step, None))
+    put(env, (env._now + delay, NORMAL_PRIORITY, next(env._eid), q.step, None))

@@ -467,7 +467,7 @@ class Simulation:
         closure over it, an agent's reset too), whose fields are dropped. Left to the collector,
         the targets a campaign holds (tens of thousands) would stay in its youngest generation, and
         its first pass after the run would walk them all (about 0.2 s on benchmarks/run.py's medium)."""
-        self.env._queue.clear()
+        self.env.clear()
         for obj in (*self.campaigns, *self.agents, *self.queues):
             for name in type(obj).__slots__:
                 if hasattr(obj, name):
