@@ -7,8 +7,10 @@ timeouts, for three sizes of scenario; plus the speed-up of a 2-worker sweep.
     python benchmarks/run.py --markdown benchmarks/last.json   # the table README.md shows
 
 Each size runs in a fresh subprocess (so peak memory is that size's own) and measures, in the
-same process, how many bare ``env.timeout`` events SimPy runs per second; the cost per dial is
-(wall seconds per dial) x (bare timeouts per second): a figure that holds across machines.
+same process, how many bare ``env.timeout`` events SimPy runs per second (before and after each
+run); the cost per dial is (wall seconds per dial) x (bare timeouts per second around that run),
+the median over the runs: a figure that holds across machines, and across a machine whose speed
+drifts. Wall time and the bare rate reported are medians too.
 Not part of the test suite.
 """
 
@@ -18,6 +20,7 @@ import argparse
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -47,6 +50,10 @@ def large_scenario():
     return parse_scenario(data, "large")
 
 
+BARE_N = 300_000
+"""Bare timeouts per measurement of the machine's speed (about 0.3 s)."""
+
+
 def bare_timeouts_per_second(n: int = 1_000_000) -> float:
     import simpy
 
@@ -69,16 +76,21 @@ def child(size: str, repeat: int) -> dict:
 
     desc, overrides, level = SIZES[size]
     scn = large_scenario() if overrides is None else load_scenario(DEFAULT, overrides)
-    bare = bare_timeouts_per_second()
-    walls, dials = [], 0
-    for r in range(repeat):
+    # The machine's speed drifts (other jobs, a shared host; consecutive bare measurements have
+    # been seen 40 % apart): each run is bracketed by bare measurements, its cost per dial taken
+    # against their mean, and the median over the runs reported. Every run is replication 0.
+    walls, costs, bares, dials = [], [], [bare_timeouts_per_second(BARE_N)], 0
+    for _ in range(repeat):
         start = time.perf_counter()
-        out = run_task(scn, Task(0, level, r))
-        walls.append(time.perf_counter() - start)
+        out = run_task(scn, Task(0, level, 0))
+        wall = time.perf_counter() - start
         if out.error:
             raise SystemExit(out.error)
         dials = int(out.metrics["dials"])
-    wall = min(walls)
+        bares.append(bare_timeouts_per_second(BARE_N))
+        walls.append(wall)
+        costs.append(wall / dials * (bares[-2] + bares[-1]) / 2)
+    wall, bare = statistics.median(walls), statistics.median(bares)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "description": desc,
@@ -90,7 +102,8 @@ def child(size: str, repeat: int) -> dict:
         "dials_per_s": round(dials / wall, 1),
         "peak_mem_mb": round(peak_mb, 1),
         "bare_timeouts_per_s": round(bare, 0),
-        "cost_per_dial_in_timeouts": round(wall / dials * bare, 2),
+        "cost_per_dial_in_timeouts": round(statistics.median(costs), 2),
+        "cost_per_dial_runs": [round(c, 2) for c in costs],
     }
 
 
@@ -141,7 +154,7 @@ def markdown_table(doc: dict) -> str:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="small,medium,large")
-    ap.add_argument("--repeat", type=int, default=2, help="runs per size; the fastest counts")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per size; the median counts")
     ap.add_argument("--json", metavar="FILE")
     ap.add_argument("--no-parallel", action="store_true")
     ap.add_argument("--markdown", metavar="JSON", help="print the Markdown table of a benchmark JSON (e.g. benchmarks/last.json) and exit")

@@ -89,8 +89,8 @@ class Environment(simpy.Environment):
 
     def __init__(self, initial_time=0):
         super().__init__(initial_time)
-        self._far: dict[int, list] = {}
-        self._k = int(self._now // BUCKET) + 1  # the next bucket to move into the heap
+        self._far: dict[float, list] = {}
+        self._k = self._now // BUCKET + 1.0  # the next bucket to move into the heap (a float: see put)
         self._near_end = self._k * BUCKET  # every entry due before this is in the heap
 
     def schedule(self, event, priority=NORMAL, delay=0) -> None:
@@ -103,12 +103,12 @@ class Environment(simpy.Environment):
         if not far:
             if not queue:
                 return False
-            self._k = int(queue[0][0] // BUCKET) + 1
+            self._k = queue[0][0] // BUCKET + 1.0
         else:
             k = self._k
             if not queue:
                 while k not in far:  # nothing due before the next non-empty bucket
-                    k += 1
+                    k += 1.0
             bucket = far.pop(k, None)
             if bucket is not None:
                 if len(bucket) > len(queue):
@@ -117,7 +117,7 @@ class Environment(simpy.Environment):
                 else:
                     for entry in bucket:
                         heappush(queue, entry)
-            self._k = k + 1
+            self._k = k + 1.0
         self._near_end = self._k * BUCKET
         return True
 
@@ -151,7 +151,7 @@ def put(env: Environment, entry: tuple) -> None:
     if entry[0] < env._near_end:
         heappush(env._queue, entry)
     else:
-        k = int(entry[0] // BUCKET)
+        k = entry[0] // BUCKET  # a whole number as a float (exact: BUCKET is a power of two)
         bucket = env._far.get(k)
         if bucket is None:
             env._far[k] = [entry]
