@@ -15,7 +15,7 @@ import simpy
 
 from sim.engine import queue as queue_mod
 from sim.engine.campaign import campaigncall_done
-from sim.engine.clock import NORMAL_PRIORITY, Proc, Wake, after, put
+from sim.engine.clock import NORMAL_PRIORITY, Proc, Wake, after, put_far
 from sim.engine.resources import (
     A_AMD,
     A_TIME,
@@ -162,7 +162,7 @@ def place_call(sim: "Simulation", cc: Call) -> None:
     if t < env._near_end:
         heappush(env._queue, (t, NORMAL_PRIORITY, next(env._eid), sim.ring_out, cc))
     else:
-        put(env, (t, NORMAL_PRIORITY, next(env._eid), sim.ring_out, cc))
+        put_far(env, (t, NORMAL_PRIORITY, next(env._eid), sim.ring_out, cc))
 
 
 def ring_out(sim: "Simulation", cc: Call) -> None:

@@ -11,7 +11,7 @@ from functools import partial
 from heapq import heappush
 from typing import TYPE_CHECKING, Optional
 
-from sim.engine.clock import NORMAL_PRIORITY, put
+from sim.engine.clock import NORMAL_PRIORITY, put_far
 from sim.engine.resources import (
     ALL_DESTINATIONS,
     CANCEL,
@@ -126,7 +126,7 @@ def campaign_step(sim: "Simulation", c: Campaign, _timer=None) -> None:
     if t < env._near_end:
         heappush(env._queue, (t, NORMAL_PRIORITY, next(env._eid), c.step, None))
     else:
-        put(env, (t, NORMAL_PRIORITY, next(env._eid), c.step, None))
+        put_far(env, (t, NORMAL_PRIORITY, next(env._eid), c.step, None))
 
 
 def dial(sim: "Simulation", c: Campaign, head) -> Call:

@@ -151,12 +151,18 @@ def put(env: Environment, entry: tuple) -> None:
     if entry[0] < env._near_end:
         heappush(env._queue, entry)
     else:
-        k = entry[0] // BUCKET  # a whole number as a float (exact: BUCKET is a power of two)
-        bucket = env._far.get(k)
-        if bucket is None:
-            env._far[k] = [entry]
-        else:
-            bucket.append(entry)
+        put_far(env, entry)
+
+
+def put_far(env: Environment, entry: tuple) -> None:
+    """Put an entry due at or after ``env._near_end`` in its bucket (for code that has made the
+    comparison itself, inlining ``put``'s heap branch on its hot path)."""
+    k = entry[0] // BUCKET  # a whole number as a float (exact: BUCKET is a power of two)
+    bucket = env._far.get(k)
+    if bucket is None:
+        env._far[k] = [entry]
+    else:
+        bucket.append(entry)
 
 
 def after(env: Environment, delay: float, fn, arg=None) -> None:
@@ -237,7 +243,7 @@ class Proc:
         if t < env._near_end:  # sim.engine.clock.put, inlined: this runs once per event of a call
             heappush(env._queue, (t, NORMAL, eid, self._resume, eid))
         else:
-            put(env, (t, NORMAL, eid, self._resume, eid))
+            put_far(env, (t, NORMAL, eid, self._resume, eid))
         self.target = eid
 
     def _wait(self, nxt) -> None:
